@@ -1,0 +1,480 @@
+//! One classification head: a linfa-logistic multinomial model fitted on TF-IDF rows, with the
+//! convergence report linfa does not give, and fast sparse scoring.
+//!
+//! Training minimizes linfa-logistic's objective
+//! J(W, b) = sum_i -log softmax(x_i W + b)[y_i] + (alpha / 2) ||W||^2
+//! (a sum over rows; the intercept b is not penalized). `alpha` = 1 / C of scikit-learn.
+//!
+//! linfa-logistic's `fit` returns only the best parameters, not how many iterations it ran or
+//! whether it converged. So the fit runs in rounds of [`ROUND_ITERATIONS`] L-BFGS iterations,
+//! each round a plain linfa `fit` warm-started from the previous round's weights. After each
+//! round we compute the loss and gradient ourselves (in f64, on the sparse rows) and stop when
+//! the gradient's largest component, divided by the number of rows, is at most `tolerance`
+//! (scikit-learn's `tol` rule for lbfgs), when the loss stops falling, or when `max_iterations`
+//! are used, in which case the report says the limit was reached.
+
+use std::collections::BTreeMap;
+
+use linfa::prelude::*;
+use linfa_logistic::{MultiFittedLogisticRegression, MultiLogisticRegression};
+use ndarray::{Array1, Array2, ArrayView2, Axis};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::tfidf::SparseRow;
+
+/// L-BFGS iterations per round between our own convergence checks.
+pub const ROUND_ITERATIONS: u64 = 10;
+
+/// Settings of the logistic-regression fit.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClassifierSettings {
+    /// L2 regularization strength (linfa's `alpha`, scikit-learn's 1/C). Default 1.0.
+    pub alpha: f64,
+    /// Most L-BFGS iterations in all. Default 100.
+    pub max_iterations: u64,
+    /// Stop when max |gradient| / rows <= tolerance. Default 1e-4.
+    pub tolerance: f64,
+}
+
+impl Default for ClassifierSettings {
+    fn default() -> Self {
+        ClassifierSettings {
+            alpha: 1.0,
+            max_iterations: 100,
+            tolerance: 1e-4,
+        }
+    }
+}
+
+impl ClassifierSettings {
+    /// Checks the settings before any work starts.
+    pub fn validate(&self) -> Result<()> {
+        if !(self.alpha.is_finite() && self.alpha > 0.0) {
+            return Err(Error::Settings(format!(
+                "--alpha must be a positive number, got {}",
+                self.alpha
+            )));
+        }
+        if self.max_iterations == 0 {
+            return Err(Error::Settings("--max-iterations must be at least 1".into()));
+        }
+        if !(self.tolerance.is_finite() && self.tolerance > 0.0) {
+            return Err(Error::Settings(format!(
+                "--tolerance must be a positive number, got {}",
+                self.tolerance
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// How a fit ended, measured by us after linfa's rounds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FitReport {
+    /// Rows the head was trained on.
+    pub rows: usize,
+    /// Training rows per class.
+    pub rows_per_class: BTreeMap<String, usize>,
+    /// L-BFGS iterations run (an upper bound within one round: linfa may stop a round early).
+    pub iterations: u64,
+    /// True when the fit stopped because `max_iterations` were used without converging.
+    pub reached_iteration_limit: bool,
+    /// Objective J divided by the number of rows, at the returned weights.
+    pub final_loss: f64,
+    /// max |dJ/dw| / rows at the returned weights.
+    pub gradient_max: f64,
+    /// Share of training rows whose predicted label equals their label.
+    pub training_accuracy: f64,
+}
+
+/// A trained head: one label column, its classes and its fitted linfa model.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Head {
+    /// The label column's name, such as `stance`.
+    pub name: String,
+    model: MultiFittedLogisticRegression<f32, String>,
+    /// The fit's report.
+    pub fit: FitReport,
+}
+
+/// A prediction of one head for one sentence.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HeadPrediction {
+    /// Index into the head's classes of the most probable class.
+    pub label: usize,
+    /// One probability per class, in class order; they sum to 1.
+    pub probabilities: Vec<f64>,
+}
+
+impl Head {
+    /// Fits a head on the dense matrix `x` (one row per labeled sentence), the same rows in
+    /// sparse form (for the loss and gradient checks), and class names per row. `on_round` is
+    /// told the iterations done and the current mean loss after every round.
+    pub fn fit<'a>(
+        name: &str,
+        x: ArrayView2<'a, f32>,
+        sparse: &[SparseRow],
+        labels: &'a [String],
+        settings: &ClassifierSettings,
+        on_round: &mut dyn FnMut(u64, f64),
+    ) -> Result<Head> {
+        settings.validate()?;
+        let training_error = |message: String| Error::Training {
+            head: name.to_string(),
+            message,
+        };
+        let mut rows_per_class = BTreeMap::new();
+        for label in labels {
+            *rows_per_class.entry(label.clone()).or_insert(0usize) += 1;
+        }
+        if rows_per_class.len() < 2 {
+            let only = rows_per_class.keys().next().cloned().unwrap_or_default();
+            return Err(training_error(format!(
+                "all {} labeled rows have the class '{only}'; a classifier needs at least two classes",
+                labels.len()
+            )));
+        }
+        let classes: Vec<String> = rows_per_class.keys().cloned().collect();
+        let targets: Vec<usize> = labels
+            .iter()
+            .map(|l| classes.binary_search(l).expect("class list is built from the labels"))
+            .collect();
+        let n = labels.len();
+        let dataset = DatasetView::new(x, ndarray::ArrayView1::from(labels));
+
+        let mut params: Option<Array2<f32>> = None;
+        let mut model: Option<MultiFittedLogisticRegression<f32, String>> = None;
+        let mut iterations = 0;
+        let mut previous_loss = f64::INFINITY;
+        let mut converged = false;
+        let mut state = LossState::default();
+        while iterations < settings.max_iterations {
+            let round = ROUND_ITERATIONS.min(settings.max_iterations - iterations);
+            let mut solver = MultiLogisticRegression::<f32>::default()
+                .alpha(settings.alpha as f32)
+                .max_iterations(round)
+                .gradient_tolerance((settings.tolerance * n as f64) as f32);
+            if let Some(p) = params.take() {
+                solver = solver.initial_params(p);
+            }
+            let fitted = solver
+                .fit(&dataset)
+                .map_err(|e| training_error(format!("linfa-logistic failed: {e}")))?;
+            iterations += round;
+            state = loss_and_gradient(&fitted, sparse, &targets, settings.alpha);
+            params = Some(stack_params(&fitted));
+            model = Some(fitted);
+            on_round(iterations, state.loss / n as f64);
+            if state.gradient_max / n as f64 <= settings.tolerance {
+                converged = true;
+                break;
+            }
+            // linfa's line search can make no progress in f32; more rounds would not help.
+            if previous_loss - state.loss <= 1e-7 * previous_loss.abs() {
+                converged = true;
+                break;
+            }
+            previous_loss = state.loss;
+        }
+        let model = model.expect("at least one round runs");
+        let fit = FitReport {
+            rows: n,
+            rows_per_class,
+            iterations,
+            reached_iteration_limit: !converged,
+            final_loss: state.loss / n as f64,
+            gradient_max: state.gradient_max / n as f64,
+            training_accuracy: state.correct as f64 / n as f64,
+        };
+        Ok(Head {
+            name: name.to_string(),
+            model,
+            fit,
+        })
+    }
+
+    /// The classes, sorted.
+    pub fn classes(&self) -> &[String] {
+        self.model.classes()
+    }
+
+    /// The weight matrix (features x classes).
+    pub fn weights(&self) -> &Array2<f32> {
+        self.model.params()
+    }
+
+    /// The intercept per class.
+    pub fn intercept(&self) -> &Array1<f32> {
+        self.model.intercept()
+    }
+
+    /// The fitted linfa model.
+    pub fn linfa_model(&self) -> &MultiFittedLogisticRegression<f32, String> {
+        &self.model
+    }
+
+    /// Raw class scores x W + b of a sparse row, computed without densifying.
+    pub fn scores(&self, row: &SparseRow) -> Vec<f64> {
+        let weights = self.model.params();
+        let mut scores: Vec<f64> = self.model.intercept().iter().map(|&b| b as f64).collect();
+        for (feature, value) in row.iter() {
+            for (score, &w) in scores.iter_mut().zip(weights.row(feature)) {
+                *score += value as f64 * w as f64;
+            }
+        }
+        scores
+    }
+
+    /// The most probable class and all class probabilities of a sparse row.
+    pub fn predict(&self, row: &SparseRow) -> HeadPrediction {
+        let probabilities = softmax(&self.scores(row));
+        let label = argmax(&probabilities);
+        HeadPrediction {
+            label,
+            probabilities,
+        }
+    }
+
+    /// Checks that a loaded head is consistent with `n_features`.
+    pub fn check(&self, n_features: usize) -> std::result::Result<(), String> {
+        let (rows, columns) = self.model.params().dim();
+        let classes = self.model.classes().len();
+        if rows != n_features {
+            return Err(format!(
+                "head '{}' has weights for {rows} features but the vocabulary has {n_features}",
+                self.name
+            ));
+        }
+        if columns != classes || self.model.intercept().len() != classes || classes < 2 {
+            return Err(format!(
+                "head '{}' has {classes} classes but weights for {columns}",
+                self.name
+            ));
+        }
+        if self.model.params().iter().any(|w| !w.is_finite())
+            || self.model.intercept().iter().any(|w| !w.is_finite())
+        {
+            return Err(format!("head '{}' holds non-finite weights", self.name));
+        }
+        Ok(())
+    }
+}
+
+/// Weights and intercept stacked as linfa's initial parameters: (features + 1) x classes.
+fn stack_params(model: &MultiFittedLogisticRegression<f32, String>) -> Array2<f32> {
+    let intercept = model.intercept().view().insert_axis(Axis(0));
+    ndarray::concatenate(Axis(0), &[model.params().view(), intercept])
+        .expect("weights and intercept have the same number of classes")
+}
+
+#[derive(Default)]
+struct LossState {
+    loss: f64,
+    gradient_max: f64,
+    correct: usize,
+}
+
+/// linfa's objective J, the largest absolute component of its gradient, and the number of rows
+/// predicted right, all computed in f64 on the sparse rows.
+fn loss_and_gradient(
+    model: &MultiFittedLogisticRegression<f32, String>,
+    rows: &[SparseRow],
+    targets: &[usize],
+    alpha: f64,
+) -> LossState {
+    let weights = model.params();
+    let (n_features, n_classes) = weights.dim();
+    let mut gradient = Array2::<f64>::zeros((n_features, n_classes));
+    let mut intercept_gradient = vec![0.0f64; n_classes];
+    let mut loss = 0.0;
+    let mut correct = 0;
+    for (row, &target) in rows.iter().zip(targets) {
+        let mut scores: Vec<f64> = model.intercept().iter().map(|&b| b as f64).collect();
+        for (feature, value) in row.iter() {
+            for (score, &w) in scores.iter_mut().zip(weights.row(feature)) {
+                *score += value as f64 * w as f64;
+            }
+        }
+        let probabilities = softmax(&scores);
+        loss -= probabilities[target].max(f64::MIN_POSITIVE).ln();
+        if argmax(&probabilities) == target {
+            correct += 1;
+        }
+        for (class, &p) in probabilities.iter().enumerate() {
+            let diff = p - if class == target { 1.0 } else { 0.0 };
+            intercept_gradient[class] += diff;
+            for (feature, value) in row.iter() {
+                gradient[(feature, class)] += value as f64 * diff;
+            }
+        }
+    }
+    let mut squared_norm = 0.0;
+    for ((g, &w), _) in gradient.iter_mut().zip(weights.iter()).zip(0..) {
+        *g += alpha * w as f64;
+        squared_norm += (w as f64) * (w as f64);
+    }
+    loss += 0.5 * alpha * squared_norm;
+    let gradient_max = gradient
+        .iter()
+        .chain(intercept_gradient.iter())
+        .fold(0.0f64, |m, g| m.max(g.abs()));
+    LossState {
+        loss,
+        gradient_max,
+        correct,
+    }
+}
+
+/// Numerically stable softmax.
+pub fn softmax(scores: &[f64]) -> Vec<f64> {
+    let max = scores.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let exps: Vec<f64> = scores.iter().map(|s| (s - max).exp()).collect();
+    let total: f64 = exps.iter().sum();
+    exps.into_iter().map(|e| e / total).collect()
+}
+
+/// Index of the largest value; the first one on ties, so predictions are deterministic.
+pub fn argmax(values: &[f64]) -> usize {
+    let mut best = 0;
+    for (i, &v) in values.iter().enumerate() {
+        if v > values[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tfidf::to_dense;
+
+    /// Three separable classes in four features.
+    fn toy() -> (Vec<SparseRow>, Vec<String>) {
+        let mut rows = Vec::new();
+        let mut labels = Vec::new();
+        for i in 0..30 {
+            let class = i % 3;
+            let noise = (i / 3) as f32 * 0.01;
+            rows.push(SparseRow {
+                indices: vec![class as u32, 3],
+                values: vec![1.0 - noise, 0.2 + noise],
+            });
+            labels.push(["a", "b", "c"][class].to_string());
+        }
+        (rows, labels)
+    }
+
+    fn fit(settings: &ClassifierSettings) -> Head {
+        let (rows, labels) = toy();
+        let dense = to_dense(&rows, 4);
+        Head::fit("h", dense.view(), &rows, &labels, settings, &mut |_, _| {}).unwrap()
+    }
+
+    #[test]
+    fn sparse_scoring_agrees_with_linfa_predict() {
+        let head = fit(&ClassifierSettings {
+            alpha: 0.1,
+            ..ClassifierSettings::default()
+        });
+        let (rows, _) = toy();
+        let dense = to_dense(&rows, 4);
+        let linfa_labels = head.linfa_model().predict(&dense);
+        let linfa_probabilities = head.linfa_model().predict_probabilities(&dense);
+        for (r, row) in rows.iter().enumerate() {
+            let ours = head.predict(row);
+            assert_eq!(head.classes()[ours.label], linfa_labels[r]);
+            for (c, p) in ours.probabilities.iter().enumerate() {
+                assert!((p - linfa_probabilities[(r, c)] as f64).abs() < 1e-5);
+            }
+            assert!((ours.probabilities.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+        }
+        assert_eq!(head.fit.training_accuracy, 1.0);
+    }
+
+    #[test]
+    fn rounds_reach_the_same_optimum_as_one_plain_linfa_fit() {
+        let settings = ClassifierSettings {
+            alpha: 0.5,
+            max_iterations: 200,
+            tolerance: 1e-6,
+        };
+        let head = fit(&settings);
+        let (rows, labels) = toy();
+        let dense = to_dense(&rows, 4);
+        let plain = MultiLogisticRegression::<f32>::default()
+            .alpha(0.5)
+            .max_iterations(200)
+            .fit(&DatasetView::new(dense.view(), ndarray::ArrayView1::from(&labels[..])))
+            .unwrap();
+        for (ours, theirs) in head.weights().iter().zip(plain.params().iter()) {
+            assert!((ours - theirs).abs() < 2e-3, "{ours} vs {theirs}");
+        }
+        assert!(!head.fit.reached_iteration_limit);
+    }
+
+    #[test]
+    fn loss_and_gradient_match_a_hand_computation() {
+        let head = fit(&ClassifierSettings {
+            max_iterations: 1,
+            ..ClassifierSettings::default()
+        });
+        let (rows, labels) = toy();
+        let targets: Vec<usize> = labels
+            .iter()
+            .map(|l| head.classes().iter().position(|c| c == l).unwrap())
+            .collect();
+        let alpha = 1.0;
+        // Hand computation straight from the formula, in f64.
+        let w = head.weights().mapv(|v| v as f64);
+        let mut expected = 0.0;
+        for (row, &t) in rows.iter().zip(&targets) {
+            let p = softmax(&head.scores(row));
+            expected -= p[t].ln();
+        }
+        expected += 0.5 * alpha * w.iter().map(|v| v * v).sum::<f64>();
+        let state = loss_and_gradient(head.linfa_model(), &rows, &targets, alpha);
+        assert!((state.loss - expected).abs() < 1e-9 * expected.abs().max(1.0));
+        assert!(head.fit.reached_iteration_limit, "one iteration cannot converge here");
+        assert_eq!(head.fit.iterations, 1);
+    }
+
+    #[test]
+    fn one_class_is_an_error() {
+        let rows = vec![SparseRow::default(); 3];
+        let labels = vec!["x".to_string(); 3];
+        let dense = to_dense(&rows, 2);
+        let error = Head::fit(
+            "stance",
+            dense.view(),
+            &rows,
+            &labels,
+            &ClassifierSettings::default(),
+            &mut |_, _| {},
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("stance"), "{error}");
+        assert!(error.contains("at least two classes"), "{error}");
+    }
+
+    #[test]
+    fn invalid_settings_are_refused() {
+        for bad in [
+            ClassifierSettings { alpha: 0.0, ..Default::default() },
+            ClassifierSettings { alpha: f64::NAN, ..Default::default() },
+            ClassifierSettings { max_iterations: 0, ..Default::default() },
+            ClassifierSettings { tolerance: -1.0, ..Default::default() },
+        ] {
+            assert!(bad.validate().is_err());
+        }
+    }
+
+    #[test]
+    fn softmax_sums_to_one_and_argmax_takes_the_first_tie() {
+        let p = softmax(&[1000.0, 1000.0, -5.0]);
+        assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert_eq!(argmax(&p), 0);
+    }
+}

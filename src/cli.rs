@@ -1,0 +1,507 @@
+//! The command-line interface: argument definitions, validation into settings, and the
+//! train / predict / eval commands built on the library.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::classifier::ClassifierSettings;
+use crate::data::{self, Columns, InputFormat, Source};
+use crate::error::{Error, Result};
+use crate::eval::{evaluate, HeadEvaluation};
+use crate::model::{sha256_file, Model, TrainEvent, TrainSettings, TrainingData};
+use crate::output::{self, OutputFormat};
+use crate::predict::{predict_sources, PredictOptions};
+use crate::text::{NgramRange, StemmerChoice, TextPipeline};
+use crate::tfidf::{Norm, TfidfSettings};
+
+/// Label the sentences of news articles by stance and sentiment.
+#[derive(Debug, Parser)]
+#[command(name = "stancekit", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Train a model with one head per label column and write it to a file.
+    Train(TrainArgs),
+    /// Label sentences of articles or of CSV/TSV/JSONL files.
+    Predict(PredictArgs),
+    /// Score a model on labeled data: accuracy, per-class metrics, confusion matrix.
+    Eval(EvalArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Labeled sentences: CSV, TSV or JSONL (chosen by extension; see --input-format).
+    #[arg(long, value_name = "FILE")]
+    pub data: PathBuf,
+    /// The column holding the sentences.
+    #[arg(long, default_value = "text", value_name = "NAME")]
+    pub text_column: String,
+    /// A label column to learn; repeat for several heads (e.g. stance and sentiment).
+    #[arg(long = "label-column", value_name = "NAME", required = true)]
+    pub label_columns: Vec<String>,
+    /// Where to write the model (JSON). Written atomically: a failed run keeps the old file.
+    #[arg(long, short, value_name = "MODEL")]
+    pub output: PathBuf,
+    /// Format of --data, when its extension does not say.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub input_format: Option<InputFormat>,
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+    /// Print only the final line.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Text, feature and classifier settings of `train`.
+#[derive(Debug, Args)]
+pub struct SettingsArgs {
+    /// Word n-gram lengths, MIN-MAX.
+    #[arg(long, default_value = "1-2", value_name = "MIN-MAX")]
+    pub word_ngrams: String,
+    /// Character n-grams inside words, MIN-MAX (e.g. 2-5), or "off".
+    #[arg(long, default_value = "off", value_name = "MIN-MAX|off")]
+    pub char_ngrams: String,
+    /// Do not stem words (default: Snowball English stemming).
+    #[arg(long)]
+    pub no_stemming: bool,
+    /// Keep numbers as they are (default: every token with a digit becomes <num>).
+    #[arg(long)]
+    pub keep_numbers: bool,
+    /// Keep terms that occur in at least this many training sentences.
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    pub min_df: usize,
+    /// Drop terms that occur in more than this fraction of training sentences.
+    #[arg(long, default_value_t = 1.0, value_name = "FRACTION")]
+    pub max_df: f64,
+    /// Keep at most this many terms, the most frequent first.
+    #[arg(long, value_name = "N")]
+    pub max_features: Option<usize>,
+    /// Use raw term counts instead of 1 + ln(count).
+    #[arg(long)]
+    pub no_sublinear_tf: bool,
+    /// Use ln(n / df) + 1 instead of the smoothed ln((1 + n) / (1 + df)) + 1.
+    #[arg(long)]
+    pub no_smooth_idf: bool,
+    /// Row normalization.
+    #[arg(long, value_enum, default_value = "l2")]
+    pub norm: Norm,
+    /// L2 regularization strength (scikit-learn's 1/C); larger means simpler models.
+    #[arg(long, default_value_t = 1.0, value_name = "ALPHA")]
+    pub alpha: f64,
+    /// Most L-BFGS iterations per head.
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub max_iterations: u64,
+    /// Stop when the largest gradient component per row is at most this.
+    #[arg(long, default_value_t = 1e-4, value_name = "TOL")]
+    pub tolerance: f64,
+}
+
+impl SettingsArgs {
+    /// Validates the flags into training settings.
+    pub fn to_settings(&self) -> Result<TrainSettings> {
+        let char_ngrams = match self.char_ngrams.trim() {
+            "off" | "none" | "" => None,
+            range => Some(NgramRange::parse(range)?),
+        };
+        let settings = TrainSettings {
+            pipeline: TextPipeline {
+                lowercase: true,
+                replace_numbers: !self.keep_numbers,
+                stemmer: if self.no_stemming {
+                    StemmerChoice::None
+                } else {
+                    StemmerChoice::English
+                },
+                word_ngrams: NgramRange::parse(&self.word_ngrams)?,
+                char_ngrams,
+                stop_words: Vec::new(),
+            },
+            tfidf: TfidfSettings {
+                min_df: self.min_df,
+                max_df: self.max_df,
+                max_features: self.max_features,
+                sublinear_tf: !self.no_sublinear_tf,
+                smooth_idf: !self.no_smooth_idf,
+                norm: self.norm,
+            },
+            classifier: ClassifierSettings {
+                alpha: self.alpha,
+                max_iterations: self.max_iterations,
+                tolerance: self.tolerance,
+            },
+        };
+        settings.validate()?;
+        Ok(settings)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// Model file; without it, the model shipped inside stancekit is used.
+    #[arg(long, short, value_name = "MODEL")]
+    pub model: Option<PathBuf>,
+    /// Output format [default: table on a terminal, jsonl otherwise].
+    #[arg(long, short, value_enum)]
+    pub format: Option<OutputFormat>,
+    /// Format of every input; by default .csv/.tsv/.jsonl files are tables and anything else
+    /// (and standard input) is a plain-text article split into sentences.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub input_format: Option<InputFormat>,
+    /// The column holding the sentences in tabular inputs.
+    #[arg(long, default_value = "text", value_name = "NAME")]
+    pub text_column: String,
+    /// The column whose value is echoed as the id, when present.
+    #[arg(long, default_value = "id", value_name = "NAME")]
+    pub id_column: String,
+    /// Worker threads [default: all cores]. The output is the same for any value.
+    #[arg(long, short, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Articles (plain text) or sentence files (CSV, TSV, JSONL); `-` reads standard input.
+    #[arg(value_name = "INPUT")]
+    pub inputs: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Model file; without it, the shipped model is evaluated.
+    #[arg(long, short, value_name = "MODEL")]
+    pub model: Option<PathBuf>,
+    /// Labeled sentences (CSV, TSV or JSONL) with a column named after each head to score.
+    #[arg(long, value_name = "FILE")]
+    pub data: PathBuf,
+    /// The column holding the sentences.
+    #[arg(long, default_value = "text", value_name = "NAME")]
+    pub text_column: String,
+    /// Format of --data, when its extension does not say.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub input_format: Option<InputFormat>,
+    /// Report format.
+    #[arg(long, short, value_enum, default_value = "table")]
+    pub format: ReportFormat,
+    /// Exit with status 1 when any head's accuracy is below this.
+    #[arg(long, value_name = "FRACTION")]
+    pub min_accuracy: Option<f64>,
+    /// Exit with status 1 when any head's macro-F1 is below this.
+    #[arg(long, value_name = "FRACTION")]
+    pub min_macro_f1: Option<f64>,
+}
+
+/// How `eval` prints its report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Table,
+    Json,
+}
+
+/// How a command ended when it did not fail.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    /// An eval threshold was not met.
+    GateFailed,
+}
+
+/// Parses the command line, runs the command and maps the result to an exit code:
+/// 0 success, 1 an eval gate failed, 2 an error (message on stderr).
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(Outcome::Success) => ExitCode::SUCCESS,
+        Ok(Outcome::GateFailed) => ExitCode::from(1),
+        Err(Error::BrokenPipe) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("stancekit: error: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Runs one parsed command.
+pub fn run(cli: Cli) -> Result<Outcome> {
+    match cli.command {
+        Command::Train(args) => train(args),
+        Command::Predict(args) => predict(args),
+        Command::Eval(args) => eval(args),
+    }
+}
+
+fn load_model(path: Option<&Path>) -> Result<Model> {
+    match path {
+        Some(path) => Model::load(path),
+        None => Model::shipped(),
+    }
+}
+
+fn data_format(path: &Path, given: Option<InputFormat>) -> InputFormat {
+    given.unwrap_or_else(|| InputFormat::from_path(path))
+}
+
+/// True when `output` names the same file as `input` (existing or not).
+fn same_file(input: &Path, output: &Path) -> bool {
+    let canonical = |p: &Path| -> Option<PathBuf> {
+        if let Ok(c) = p.canonicalize() {
+            return Some(c);
+        }
+        let parent = match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.canonicalize().ok()?,
+            _ => std::env::current_dir().ok()?,
+        };
+        Some(parent.join(p.file_name()?))
+    };
+    matches!((canonical(input), canonical(output)), (Some(a), Some(b)) if a == b)
+}
+
+fn train(args: TrainArgs) -> Result<Outcome> {
+    let started = Instant::now();
+    let settings = args.settings.to_settings()?;
+    if same_file(&args.data, &args.output) {
+        return Err(Error::Settings(format!(
+            "--output {} is the training file itself; choose another path",
+            args.output.display()
+        )));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for name in &args.label_columns {
+        if !seen.insert(name) {
+            return Err(Error::Settings(format!("--label-column {name} is given twice")));
+        }
+        if name == &args.text_column {
+            return Err(Error::Settings(format!(
+                "--label-column {name} is also the text column"
+            )));
+        }
+    }
+    let format = data_format(&args.data, args.input_format);
+    if !format.is_tabular() {
+        return Err(Error::file(
+            &args.data,
+            "is not a CSV, TSV or JSONL file by its extension; training needs labeled rows (set --input-format if the extension is unusual)",
+        ));
+    }
+    let columns = Columns {
+        text: args.text_column.clone(),
+        id: "id".into(),
+        labels: args.label_columns.clone(),
+    };
+    let records = data::read_records(&args.data, format, &columns)?;
+    let data_file = args
+        .data
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let training = TrainingData::from_records(
+        records,
+        &args.label_columns,
+        &data_file,
+        &sha256_file(&args.data)?,
+        &args.text_column,
+    );
+
+    let quiet = args.quiet;
+    let show_rounds = !quiet && std::io::stderr().is_terminal();
+    let mut stdout = std::io::stdout().lock();
+    let mut lines: Vec<String> = Vec::new();
+    if !quiet {
+        lines.push(format!(
+            "read {} rows from {} (sha256 {})",
+            training.texts.len(),
+            args.data.display(),
+            &training.data_sha256[..16]
+        ));
+    }
+    let model = Model::train(&training, &settings, &mut |event| match event {
+        TrainEvent::Vocabulary { terms, seconds } if !quiet => lines.push(format!(
+            "vocabulary: {terms} terms ({}) in {seconds:.2} s",
+            describe_features(&settings)
+        )),
+        TrainEvent::Round {
+            head,
+            iterations,
+            loss,
+        } if show_rounds => {
+            eprint!("\rtraining {head}: {iterations} iterations, loss {loss:.4}   ");
+        }
+        TrainEvent::HeadDone { head, seconds } => {
+            if show_rounds {
+                eprint!("\r{:60}\r", "");
+            }
+            let fit = &head.fit;
+            let skipped = training.texts.len() - fit.rows;
+            if !quiet {
+                lines.push(format!(
+                    "head {}: {} classes, {} rows{}; {} iterations ({}), loss {:.4}, training accuracy {:.3}, {:.1} s",
+                    head.name,
+                    head.classes().len(),
+                    fit.rows,
+                    if skipped > 0 {
+                        format!(" ({skipped} without a label skipped)")
+                    } else {
+                        String::new()
+                    },
+                    fit.iterations,
+                    if fit.reached_iteration_limit { "iteration limit reached" } else { "converged" },
+                    fit.final_loss,
+                    fit.training_accuracy,
+                    seconds
+                ));
+                let counts: Vec<String> = fit
+                    .rows_per_class
+                    .iter()
+                    .map(|(class, n)| format!("{class} {n}"))
+                    .collect();
+                lines.push(format!("  rows per class: {}", counts.join(", ")));
+            }
+            if fit.reached_iteration_limit {
+                eprintln!(
+                    "stancekit: warning: head '{}' stopped at the {}-iteration limit with gradient {:.2e} above the tolerance {:.0e}; raise --max-iterations or --tolerance",
+                    head.name, fit.iterations, fit.gradient_max, settings.classifier.tolerance
+                );
+            }
+        }
+        _ => {}
+    })?;
+    model.save(&args.output)?;
+    let size = std::fs::metadata(&args.output).map(|m| m.len()).unwrap_or(0);
+    lines.push(format!(
+        "wrote {} ({:.1} MB) in {:.1} s",
+        args.output.display(),
+        size as f64 / 1e6,
+        started.elapsed().as_secs_f64()
+    ));
+    for line in lines {
+        writeln!(stdout, "{line}").map_err(Error::stdout)?;
+    }
+    Ok(Outcome::Success)
+}
+
+fn describe_features(settings: &TrainSettings) -> String {
+    let pipeline = &settings.pipeline;
+    let mut parts = vec![format!("word {}-grams", pipeline.word_ngrams)];
+    if let Some(range) = pipeline.char_ngrams {
+        parts.push(format!("char {range}-grams"));
+    }
+    parts.push(format!("min_df {}", settings.tfidf.min_df));
+    if let Some(limit) = settings.tfidf.max_features {
+        parts.push(format!("max_features {limit}"));
+    }
+    parts.join(", ")
+}
+
+fn predict(args: PredictArgs) -> Result<Outcome> {
+    let model = load_model(args.model.as_deref())?;
+    let sources: Vec<Source> = if args.inputs.is_empty() {
+        if std::io::stdin().is_terminal() {
+            return Err(Error::Settings(
+                "no input: name an article or a CSV/TSV/JSONL file, or pipe text in with `-`".into(),
+            ));
+        }
+        vec![Source::Stdin]
+    } else {
+        args.inputs.iter().map(|a| Source::from_arg(a)).collect()
+    };
+    for source in &sources {
+        if let Source::Path(path) = source {
+            if !path.exists() {
+                return Err(Error::file(path, "does not exist"));
+            }
+        }
+    }
+    let jobs = match args.jobs {
+        Some(0) => return Err(Error::Settings("--jobs must be at least 1".into())),
+        Some(n) => n,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let stdout = std::io::stdout();
+    let format = args.format.unwrap_or(if stdout.is_terminal() {
+        OutputFormat::Table
+    } else {
+        OutputFormat::Jsonl
+    });
+    let options = PredictOptions {
+        input_format: args.input_format,
+        columns: Columns::text_only(&args.text_column, &args.id_column),
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .map_err(|e| Error::Settings(format!("cannot start {jobs} worker threads: {e}")))?;
+    let out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut writer = output::writer(format, &model, out);
+    predict_sources(&model, &sources, &options, writer.as_mut(), &pool)?;
+    Ok(Outcome::Success)
+}
+
+fn eval(args: EvalArgs) -> Result<Outcome> {
+    for (flag, value) in [("--min-accuracy", args.min_accuracy), ("--min-macro-f1", args.min_macro_f1)] {
+        if let Some(v) = value {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(Error::Settings(format!("{flag} must be a fraction between 0 and 1, got {v}")));
+            }
+        }
+    }
+    let model = load_model(args.model.as_deref())?;
+    let format = data_format(&args.data, args.input_format);
+    let evaluations = evaluate(&model, &args.data, format, &args.text_column)?;
+    let mut stdout = std::io::stdout().lock();
+    let text = match args.format {
+        ReportFormat::Table => report_text(&evaluations),
+        ReportFormat::Json => {
+            let heads: serde_json::Map<String, serde_json::Value> = evaluations
+                .iter()
+                .map(|e| (e.head.clone(), serde_json::to_value(&e.report).expect("reports serialize")))
+                .collect();
+            let document = serde_json::json!({
+                "model": args.model.as_ref().map_or("shipped".to_string(), |p| p.display().to_string()),
+                "data": args.data.display().to_string(),
+                "heads": heads,
+            });
+            serde_json::to_string_pretty(&document).expect("reports serialize") + "\n"
+        }
+    };
+    stdout.write_all(text.as_bytes()).map_err(Error::stdout)?;
+    stdout.flush().map_err(Error::stdout)?;
+
+    let mut failures = Vec::new();
+    for evaluation in &evaluations {
+        let report = &evaluation.report;
+        if let Some(min) = args.min_accuracy {
+            if report.accuracy < min {
+                failures.push(format!("{} accuracy {:.4} < {min}", evaluation.head, report.accuracy));
+            }
+        }
+        if let Some(min) = args.min_macro_f1 {
+            if report.macro_avg.f1 < min {
+                failures.push(format!("{} macro-F1 {:.4} < {min}", evaluation.head, report.macro_avg.f1));
+            }
+        }
+    }
+    if failures.is_empty() {
+        Ok(Outcome::Success)
+    } else {
+        eprintln!("stancekit: eval gate failed: {}", failures.join("; "));
+        Ok(Outcome::GateFailed)
+    }
+}
+
+fn report_text(evaluations: &[HeadEvaluation]) -> String {
+    let mut out = String::new();
+    for (i, evaluation) in evaluations.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&format!(
+            "== {} ({} rows; accuracy {:.3}, macro-F1 {:.3})\n",
+            evaluation.head, evaluation.rows, evaluation.report.accuracy, evaluation.report.macro_avg.f1
+        ));
+        out.push_str(&evaluation.report.to_text());
+    }
+    out
+}

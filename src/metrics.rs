@@ -1,0 +1,273 @@
+//! Classification metrics computed from a confusion matrix: accuracy, per-class precision,
+//! recall, F1 and support, macro and weighted averages.
+//!
+//! Rules (the same as scikit-learn's `classification_report` with `zero_division=0`, except
+//! that undefined values are shown as n/a instead of 0):
+//! - precision(c) = TP / (TP + FP), n/a when c is never predicted;
+//! - recall(c) = TP / (TP + FN), n/a when c never occurs in the data;
+//! - F1(c) = 2 TP / (2 TP + FP + FN), which equals the harmonic mean of precision and recall
+//!   where both are defined and is 0 for a class that occurs but is never predicted;
+//! - averages run over the classes that occur in the data or in the predictions; an n/a
+//!   counts as 0 in them, so a class never predicted pulls the macro average down;
+//! - macro = plain mean over those classes; weighted = mean weighted by support.
+//!
+//! linfa's own metrics are not used: in linfa 0.8 precision and recall come out swapped when
+//! called as documented, its multiclass F1 is not macro-F1, and undefined values are NaN.
+
+use serde::Serialize;
+
+/// Metrics of one class.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClassMetrics {
+    pub class: String,
+    pub precision: Option<f64>,
+    pub recall: Option<f64>,
+    pub f1: Option<f64>,
+    pub support: usize,
+}
+
+/// Averages over classes.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Averages {
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+}
+
+/// The full report of one head on one data set.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Report {
+    /// Class names; rows and columns of `confusion` follow this order.
+    pub classes: Vec<String>,
+    /// confusion[t][p] = rows whose true class is t and predicted class is p.
+    pub confusion: Vec<Vec<usize>>,
+    pub rows: usize,
+    pub accuracy: f64,
+    pub per_class: Vec<ClassMetrics>,
+    pub macro_avg: Averages,
+    pub weighted_avg: Averages,
+}
+
+impl Report {
+    /// Builds the report from class indices of the truth and of the predictions.
+    pub fn new(classes: &[String], truth: &[usize], predicted: &[usize]) -> Report {
+        assert_eq!(truth.len(), predicted.len(), "one prediction per row");
+        let k = classes.len();
+        let mut confusion = vec![vec![0usize; k]; k];
+        for (&t, &p) in truth.iter().zip(predicted) {
+            confusion[t][p] += 1;
+        }
+        Report::from_confusion(classes, confusion)
+    }
+
+    /// Builds the report from a confusion matrix (rows: truth, columns: prediction).
+    pub fn from_confusion(classes: &[String], confusion: Vec<Vec<usize>>) -> Report {
+        let k = classes.len();
+        let rows: usize = confusion.iter().flatten().sum();
+        let correct: usize = (0..k).map(|c| confusion[c][c]).sum();
+        let per_class: Vec<ClassMetrics> = (0..k)
+            .map(|c| {
+                let tp = confusion[c][c];
+                let support: usize = confusion[c].iter().sum();
+                let predicted: usize = confusion.iter().map(|row| row[c]).sum();
+                let (fp, fn_) = (predicted - tp, support - tp);
+                ClassMetrics {
+                    class: classes[c].clone(),
+                    precision: ratio(tp, predicted),
+                    recall: ratio(tp, support),
+                    f1: ratio(2 * tp, 2 * tp + fp + fn_),
+                    support,
+                }
+            })
+            .collect();
+        let counted: Vec<&ClassMetrics> = per_class.iter().filter(|m| m.f1.is_some()).collect();
+        let value = |v: Option<f64>| v.unwrap_or(0.0);
+        let mean = |get: &dyn Fn(&ClassMetrics) -> f64| {
+            if counted.is_empty() {
+                0.0
+            } else {
+                counted.iter().map(|m| get(m)).sum::<f64>() / counted.len() as f64
+            }
+        };
+        let weighted = |get: &dyn Fn(&ClassMetrics) -> f64| {
+            let total: usize = counted.iter().map(|m| m.support).sum();
+            if total == 0 {
+                0.0
+            } else {
+                counted.iter().map(|m| get(m) * m.support as f64).sum::<f64>() / total as f64
+            }
+        };
+        let macro_avg = Averages {
+            precision: mean(&|m| value(m.precision)),
+            recall: mean(&|m| value(m.recall)),
+            f1: mean(&|m| value(m.f1)),
+        };
+        let weighted_avg = Averages {
+            precision: weighted(&|m| value(m.precision)),
+            recall: weighted(&|m| value(m.recall)),
+            f1: weighted(&|m| value(m.f1)),
+        };
+        Report {
+            classes: classes.to_vec(),
+            confusion,
+            rows,
+            accuracy: ratio(correct, rows).unwrap_or(0.0),
+            per_class,
+            macro_avg,
+            weighted_avg,
+        }
+    }
+
+    /// The report as text for people, in the layout of scikit-learn's classification_report,
+    /// followed by the confusion matrix.
+    pub fn to_text(&self) -> String {
+        use std::fmt::Write;
+        let width = self
+            .classes
+            .iter()
+            .map(|c| c.chars().count())
+            .chain([12])
+            .max()
+            .unwrap_or(12);
+        let cell = |v: Option<f64>| match v {
+            Some(v) => format!("{v:>9.3}"),
+            None => format!("{:>9}", "n/a"),
+        };
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{:<width$} {:>9} {:>9} {:>9} {:>9}",
+            "", "precision", "recall", "f1", "support"
+        );
+        for m in &self.per_class {
+            let _ = writeln!(
+                out,
+                "{:<width$} {} {} {} {:>9}",
+                m.class,
+                cell(m.precision),
+                cell(m.recall),
+                cell(m.f1),
+                m.support
+            );
+        }
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "{:<width$} {:>9} {:>9} {:>9.3} {:>9}",
+            "accuracy", "", "", self.accuracy, self.rows
+        );
+        for (name, avg) in [("macro avg", &self.macro_avg), ("weighted avg", &self.weighted_avg)] {
+            let _ = writeln!(
+                out,
+                "{:<width$} {:>9.3} {:>9.3} {:>9.3} {:>9}",
+                name, avg.precision, avg.recall, avg.f1, self.rows
+            );
+        }
+        if self.per_class.iter().any(|m| m.precision.is_none() || m.recall.is_none()) {
+            let _ = writeln!(
+                out,
+                "n/a: precision of a class never predicted, recall of a class absent from the data; averages count n/a as 0"
+            );
+        }
+        let _ = writeln!(out, "\nconfusion matrix (rows: true class, columns: predicted)");
+        let column = self
+            .classes
+            .iter()
+            .map(|c| c.chars().count())
+            .chain(self.confusion.iter().flatten().map(|v| v.to_string().len()))
+            .max()
+            .unwrap_or(1);
+        let _ = write!(out, "{:<width$}", "");
+        for class in &self.classes {
+            let _ = write!(out, " {class:>column$}");
+        }
+        let _ = writeln!(out);
+        for (class, row) in self.classes.iter().zip(&self.confusion) {
+            let _ = write!(out, "{class:<width$}");
+            for v in row {
+                let _ = write!(out, " {v:>column$}");
+            }
+            let _ = writeln!(out);
+        }
+        out
+    }
+}
+
+fn ratio(numerator: usize, denominator: usize) -> Option<f64> {
+    if denominator == 0 {
+        None
+    } else {
+        Some(numerator as f64 / denominator as f64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn binary_metrics_match_hand_computed_values() {
+        // truth:     a a a b b b
+        // predicted: a a b a a b   -> a: TP 2, FP 2, FN 1; b: TP 1, FP 1, FN 2
+        let report = Report::new(&names(&["a", "b"]), &[0, 0, 0, 1, 1, 1], &[0, 0, 1, 0, 0, 1]);
+        assert_eq!(report.confusion, vec![vec![2, 1], vec![2, 1]]);
+        let a = &report.per_class[0];
+        assert_eq!(a.precision, Some(0.5));
+        assert!((a.recall.unwrap() - 2.0 / 3.0).abs() < 1e-12);
+        assert!((a.f1.unwrap() - 4.0 / 7.0).abs() < 1e-12);
+        let b = &report.per_class[1];
+        assert_eq!(b.precision, Some(0.5));
+        assert!((b.recall.unwrap() - 1.0 / 3.0).abs() < 1e-12);
+        assert!((b.f1.unwrap() - 0.4).abs() < 1e-12);
+        assert_eq!(report.accuracy, 0.5);
+        assert!((report.macro_avg.f1 - (4.0 / 7.0 + 0.4) / 2.0).abs() < 1e-12);
+        assert!((report.macro_avg.recall - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn macro_f1_is_the_mean_of_per_class_f1_not_of_macro_p_and_r() {
+        // linfa's multiclass f1_score is the harmonic mean of macro-P and macro-R; ours is
+        // the mean of the per-class F1 values, computed by hand here.
+        let confusion = vec![vec![2, 1, 0], vec![1, 1, 0], vec![0, 0, 2]];
+        let report = Report::from_confusion(&names(&["a", "b", "c"]), confusion);
+        // a: TP2 FP1 FN1 -> F1 4/6; b: TP1 FP1 FN1 -> 2/4; c: TP2 FP0 FN0 -> 1.
+        let expected = (4.0 / 6.0 + 0.5 + 1.0) / 3.0;
+        assert!((report.macro_avg.f1 - expected).abs() < 1e-12);
+        // Weighted by support 3, 2, 2.
+        let weighted = (3.0 * 4.0 / 6.0 + 2.0 * 0.5 + 2.0 * 1.0) / 7.0;
+        assert!((report.weighted_avg.f1 - weighted).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_class_never_predicted_is_na_and_counts_as_zero() {
+        let report = Report::new(&names(&["a", "b"]), &[0, 0, 1, 1], &[0, 0, 0, 0]);
+        let b = &report.per_class[1];
+        assert_eq!(b.precision, None);
+        assert_eq!(b.recall, Some(0.0));
+        assert_eq!(b.f1, Some(0.0));
+        assert!((report.macro_avg.precision - 0.25).abs() < 1e-12);
+        assert!(report.to_text().contains("n/a"));
+        assert!(report.macro_avg.f1.is_finite());
+    }
+
+    #[test]
+    fn a_class_absent_everywhere_is_left_out_of_averages() {
+        let report = Report::new(&names(&["a", "b", "c"]), &[0, 1], &[0, 1]);
+        assert_eq!(report.per_class[2].f1, None);
+        assert_eq!(report.macro_avg.f1, 1.0);
+    }
+
+    #[test]
+    fn text_report_shows_every_class_and_the_matrix() {
+        let report = Report::new(&names(&["neutral", "accusatory"]), &[0, 1], &[0, 0]);
+        let text = report.to_text();
+        assert!(text.contains("neutral"));
+        assert!(text.contains("accusatory"));
+        assert!(text.contains("confusion matrix"));
+        assert!(text.contains("macro avg"));
+    }
+}

@@ -1,0 +1,345 @@
+//! The text pipeline: normalization, tokenization, stemming and n-gram terms, described as plain data.
+
+use rust_stemmers::{Algorithm, Stemmer};
+use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
+use unicode_segmentation::UnicodeSegmentation;
+
+use crate::error::{Error, Result};
+
+/// An inclusive range of n-gram lengths, such as 1..=2.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NgramRange {
+    pub min: usize,
+    pub max: usize,
+}
+
+impl NgramRange {
+    /// A checked range: 1 <= min <= max <= 10.
+    pub fn new(min: usize, max: usize) -> Result<Self> {
+        if min == 0 || min > max || max > 10 {
+            return Err(Error::Settings(format!(
+                "n-gram range {min}-{max} is invalid: it needs 1 <= min <= max <= 10"
+            )));
+        }
+        Ok(NgramRange { min, max })
+    }
+
+    /// Parses "1-2", "2..5", "2..=5" or a single "3".
+    pub fn parse(text: &str) -> Result<Self> {
+        let cleaned = text.trim().replace("..=", "-").replace("..", "-");
+        let parts: Vec<&str> = cleaned.split('-').map(str::trim).collect();
+        let number = |s: &str| {
+            s.parse::<usize>().map_err(|_| {
+                Error::Settings(format!(
+                    "n-gram range '{text}' is not of the form MIN-MAX (for example 1-2)"
+                ))
+            })
+        };
+        match parts.as_slice() {
+            [single] => {
+                let n = number(single)?;
+                NgramRange::new(n, n)
+            }
+            [min, max] => NgramRange::new(number(min)?, number(max)?),
+            _ => Err(Error::Settings(format!(
+                "n-gram range '{text}' is not of the form MIN-MAX (for example 1-2)"
+            ))),
+        }
+    }
+}
+
+impl std::fmt::Display for NgramRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.min, self.max)
+    }
+}
+
+/// Which stemmer reduces words to their stems.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StemmerChoice {
+    /// Keep words as they are.
+    None,
+    /// Snowball English (Porter2) from rust-stemmers.
+    English,
+}
+
+/// The whole path from raw sentence to terms. Everything here is stored in the model file,
+/// so a loaded model tokenizes exactly as the trained one did.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TextPipeline {
+    /// Lowercase after Unicode NFKC normalization.
+    pub lowercase: bool,
+    /// Replace every token that contains a digit by `<num>`: numbers and dates carry no stance.
+    pub replace_numbers: bool,
+    /// Word stemming.
+    pub stemmer: StemmerChoice,
+    /// Word n-grams over stemmed tokens.
+    pub word_ngrams: NgramRange,
+    /// Character n-grams inside each (unstemmed) word padded with spaces, or none.
+    pub char_ngrams: Option<NgramRange>,
+    /// Tokens dropped before n-grams are built. Empty by default: "if", "unless", "not" and
+    /// "only" carry stance.
+    pub stop_words: Vec<String>,
+}
+
+impl Default for TextPipeline {
+    fn default() -> Self {
+        TextPipeline {
+            lowercase: true,
+            replace_numbers: true,
+            stemmer: StemmerChoice::English,
+            word_ngrams: NgramRange { min: 1, max: 2 },
+            char_ngrams: None,
+            stop_words: Vec::new(),
+        }
+    }
+}
+
+/// Prefix of word n-gram terms in the vocabulary.
+pub const WORD_PREFIX: &str = "w:";
+/// Prefix of character n-gram terms in the vocabulary.
+pub const CHAR_PREFIX: &str = "c:";
+/// The token that stands for any token containing a digit.
+pub const NUMBER_TOKEN: &str = "<num>";
+
+/// Normalizes text: NFKC, typographic apostrophes and quotes made plain, optional lowercasing.
+pub fn normalize(text: &str, lowercase: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.nfkc() {
+        let c = match c {
+            '\u{2018}' | '\u{2019}' | '\u{02BC}' | '\u{2032}' | '`' => '\'',
+            '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{00AB}' | '\u{00BB}' => '"',
+            other => other,
+        };
+        if lowercase {
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Splits normalized text into word tokens on Unicode word boundaries (UAX #29). Contractions
+/// stay whole ("don't", "won't"), so negations are kept.
+pub fn words(normalized: &str) -> impl Iterator<Item = &str> {
+    normalized.unicode_words()
+}
+
+/// A prepared pipeline: the settings plus the stemmer built from them.
+pub struct Tokenizer {
+    pipeline: TextPipeline,
+    stemmer: Option<Stemmer>,
+    stop_words: std::collections::HashSet<String>,
+}
+
+impl Tokenizer {
+    /// Builds a tokenizer for `pipeline`.
+    pub fn new(pipeline: &TextPipeline) -> Self {
+        let stemmer = match pipeline.stemmer {
+            StemmerChoice::None => None,
+            StemmerChoice::English => Some(Stemmer::create(Algorithm::English)),
+        };
+        let stop_words = pipeline
+            .stop_words
+            .iter()
+            .map(|w| normalize(w, pipeline.lowercase))
+            .collect();
+        Tokenizer {
+            pipeline: pipeline.clone(),
+            stemmer,
+            stop_words,
+        }
+    }
+
+    /// The settings this tokenizer applies.
+    pub fn pipeline(&self) -> &TextPipeline {
+        &self.pipeline
+    }
+
+    /// The stemmed tokens of `text`, stop words removed, numbers replaced.
+    pub fn tokens(&self, text: &str) -> Vec<String> {
+        let normalized = normalize(text, self.pipeline.lowercase);
+        words(&normalized)
+            .filter(|w| !self.stop_words.contains(*w))
+            .map(|w| self.token(w))
+            .collect()
+    }
+
+    fn token(&self, word: &str) -> String {
+        if self.pipeline.replace_numbers && word.chars().any(|c| c.is_numeric()) {
+            return NUMBER_TOKEN.to_string();
+        }
+        match &self.stemmer {
+            Some(stemmer) => stemmer.stem(word).into_owned(),
+            None => word.to_string(),
+        }
+    }
+
+    /// Calls `emit` once for every term occurrence in `text`: word n-grams (prefixed `w:`) and,
+    /// when enabled, character n-grams (prefixed `c:`). Terms are built in a reused buffer so
+    /// the hot path allocates little.
+    pub fn for_each_term(&self, text: &str, mut emit: impl FnMut(&str)) {
+        let normalized = normalize(text, self.pipeline.lowercase);
+        let raw_words: Vec<&str> = words(&normalized)
+            .filter(|w| !self.stop_words.contains(*w))
+            .collect();
+        let tokens: Vec<String> = raw_words.iter().map(|w| self.token(w)).collect();
+        let mut term = String::with_capacity(64);
+
+        let range = self.pipeline.word_ngrams;
+        for n in range.min..=range.max {
+            for window in tokens.windows(n) {
+                term.clear();
+                term.push_str(WORD_PREFIX);
+                for (i, token) in window.iter().enumerate() {
+                    if i > 0 {
+                        term.push(' ');
+                    }
+                    term.push_str(token);
+                }
+                emit(&term);
+            }
+        }
+
+        if let Some(range) = self.pipeline.char_ngrams {
+            let mut padded: Vec<char> = Vec::with_capacity(32);
+            for word in &raw_words {
+                padded.clear();
+                padded.push(' ');
+                if self.pipeline.replace_numbers && word.chars().any(|c| c.is_numeric()) {
+                    padded.extend(NUMBER_TOKEN.chars());
+                } else {
+                    padded.extend(word.chars());
+                }
+                padded.push(' ');
+                for n in range.min..=range.max {
+                    if n > padded.len() {
+                        break;
+                    }
+                    for window in padded.windows(n) {
+                        // A lone space says nothing about the word.
+                        if n == 1 && window[0] == ' ' {
+                            continue;
+                        }
+                        term.clear();
+                        term.push_str(CHAR_PREFIX);
+                        term.extend(window.iter());
+                        emit(&term);
+                    }
+                }
+            }
+        }
+    }
+
+    /// All term occurrences of `text`, in order (see [`Tokenizer::for_each_term`]).
+    pub fn terms(&self, text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        self.for_each_term(text, |t| out.push(t.to_string()));
+        out
+    }
+}
+
+/// Shows a vocabulary term to people: the kind prefix removed, character n-grams quoted.
+pub fn display_term(term: &str) -> String {
+    if let Some(rest) = term.strip_prefix(WORD_PREFIX) {
+        rest.to_string()
+    } else if let Some(rest) = term.strip_prefix(CHAR_PREFIX) {
+        format!("'{rest}'")
+    } else {
+        term.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn default_tokenizer() -> Tokenizer {
+        Tokenizer::new(&TextPipeline::default())
+    }
+
+    #[test]
+    fn contractions_and_negations_survive() {
+        let tokens = default_tokenizer().tokens("We don't accept it, and they won't either.");
+        assert_eq!(
+            tokens,
+            vec!["we", "don't", "accept", "it", "and", "they", "won't", "either"]
+        );
+    }
+
+    #[test]
+    fn typographic_apostrophes_are_plain_after_normalization() {
+        let tokens = default_tokenizer().tokens("They didn\u{2019}t come");
+        assert_eq!(tokens, vec!["they", "didn't", "come"]);
+    }
+
+    #[test]
+    fn stems_lowercases_and_replaces_numbers() {
+        let tokens = default_tokenizer().tokens("Negotiations RESUMED on June 17, 2021");
+        assert_eq!(tokens, vec!["negoti", "resum", "on", "june", "<num>", "<num>"]);
+    }
+
+    #[test]
+    fn conditional_words_are_not_stop_words_by_default() {
+        let tokens = default_tokenizer().tokens("only if unless not");
+        assert_eq!(tokens, vec!["onli", "if", "unless", "not"]);
+    }
+
+    #[test]
+    fn word_bigrams_are_built_over_stems() {
+        let terms = default_tokenizer().terms("Ready for talks");
+        assert_eq!(
+            terms,
+            vec!["w:readi", "w:for", "w:talk", "w:readi for", "w:for talk"]
+        );
+    }
+
+    #[test]
+    fn character_ngrams_stay_inside_words() {
+        let pipeline = TextPipeline {
+            word_ngrams: NgramRange::new(1, 1).unwrap(),
+            char_ngrams: Some(NgramRange::new(2, 3).unwrap()),
+            ..TextPipeline::default()
+        };
+        let terms = Tokenizer::new(&pipeline).terms("if we");
+        assert_eq!(
+            terms,
+            vec![
+                "w:if", "w:we", "c: i", "c:if", "c:f ", "c: if", "c:if ", "c: w", "c:we", "c:e ",
+                "c: we", "c:we "
+            ]
+        );
+    }
+
+    #[test]
+    fn stop_words_are_removed_when_asked() {
+        let pipeline = TextPipeline {
+            stop_words: vec!["The".into(), "of".into()],
+            word_ngrams: NgramRange::new(1, 1).unwrap(),
+            ..TextPipeline::default()
+        };
+        assert_eq!(
+            Tokenizer::new(&pipeline).tokens("The list of targets"),
+            vec!["list", "target"]
+        );
+    }
+
+    #[test]
+    fn ngram_ranges_parse_and_reject_nonsense() {
+        assert_eq!(NgramRange::parse("1-2").unwrap(), NgramRange { min: 1, max: 2 });
+        assert_eq!(NgramRange::parse("2..=5").unwrap(), NgramRange { min: 2, max: 5 });
+        assert_eq!(NgramRange::parse("3").unwrap(), NgramRange { min: 3, max: 3 });
+        assert!(NgramRange::parse("2-1").is_err());
+        assert!(NgramRange::parse("0-1").is_err());
+        assert!(NgramRange::parse("a-b").is_err());
+    }
+
+    #[test]
+    fn empty_and_punctuation_only_text_gives_no_terms() {
+        assert!(default_tokenizer().terms("").is_empty());
+        assert!(default_tokenizer().terms(" -- !!! ...").is_empty());
+    }
+}
