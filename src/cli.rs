@@ -279,6 +279,9 @@ fn train(args: TrainArgs) -> Result<Outcome> {
             )));
         }
     }
+    if args.data.is_dir() {
+        return Err(Error::file(&args.data, "is a directory, expected a data file"));
+    }
     let format = data_format(&args.data, args.input_format);
     if !format.is_tabular() {
         return Err(Error::file(

@@ -178,6 +178,7 @@ enum ReaderKind {
         label_indices: Vec<usize>,
         record: csv::ByteRecord,
         count: u64,
+        line_offset: u64,
     },
     Jsonl {
         lines: std::io::Split<Box<dyn BufRead + Send>>,
@@ -236,6 +237,7 @@ impl Iterator for RecordReader {
                 label_indices,
                 record,
                 count,
+                line_offset,
             } => match reader.read_byte_record(record) {
                 Ok(false) => None,
                 Ok(true) => {
@@ -243,13 +245,14 @@ impl Iterator for RecordReader {
                     Some(delimited_record(
                         &self.path,
                         record,
+                        *line_offset,
                         *text_index,
                         *id_index,
                         label_indices,
                         *count,
                     ))
                 }
-                Err(e) => Some(Err(csv_error(&self.path, e))),
+                Err(e) => Some(Err(csv_error(&self.path, e, *line_offset))),
             },
             ReaderKind::Jsonl {
                 lines,
@@ -281,17 +284,28 @@ impl Iterator for RecordReader {
 /// Opens a CSV or TSV reader and returns it with the header's column names (trimmed, without
 /// a UTF-8 byte-order mark).
 fn read_header(
-    input: Box<dyn BufRead + Send>,
+    mut input: Box<dyn BufRead + Send>,
     path: &Path,
     format: InputFormat,
-) -> Result<(csv::Reader<Box<dyn BufRead + Send>>, Vec<String>)> {
+) -> Result<(csv::Reader<Box<dyn BufRead + Send>>, Vec<String>, u64)> {
+    let start = input.fill_buf().map_err(|e| Error::io(path, "reading", e))?;
+    let starts_with_bom = start.starts_with(b"\xEF\xBB\xBF");
+    // The csv crate places a record that follows "\r\n" at the '\n' byte, so its line number
+    // is one too low in files with Windows line ends.
+    let crlf = start
+        .iter()
+        .position(|&b| b == b'\n')
+        .is_some_and(|i| i > 0 && start[i - 1] == b'\r');
+    if starts_with_bom {
+        input.consume(3);
+    }
     let mut builder = csv::ReaderBuilder::new();
     builder.has_headers(true).flexible(false);
     if format == InputFormat::Tsv {
         builder.delimiter(b'\t').quoting(false);
     }
     let mut reader = builder.from_reader(input);
-    let header = reader.byte_headers().map_err(|e| csv_error(path, e))?.clone();
+    let header = reader.byte_headers().map_err(|e| csv_error(path, e, 0))?.clone();
     if header.is_empty() || (header.len() == 1 && header[0].is_empty()) {
         return Err(Error::file(path, "is empty: expected a header row"));
     }
@@ -303,7 +317,7 @@ fn read_header(
         let name = if i == 0 { name.trim_start_matches('\u{feff}') } else { name };
         names.push(name.trim().to_string());
     }
-    Ok((reader, names))
+    Ok((reader, names, u64::from(crlf)))
 }
 
 fn open_delimited(
@@ -312,7 +326,7 @@ fn open_delimited(
     format: InputFormat,
     columns: &Columns,
 ) -> Result<ReaderKind> {
-    let (reader, names) = read_header(input, path, format)?;
+    let (reader, names, line_offset) = read_header(input, path, format)?;
     let find = |wanted: &str| names.iter().position(|n| n == wanted);
     let missing = |wanted: &str, role: &str| {
         Error::file(
@@ -336,18 +350,20 @@ fn open_delimited(
         label_indices,
         record: csv::ByteRecord::new(),
         count: 0,
+        line_offset,
     })
 }
 
 fn delimited_record(
     path: &Path,
     record: &csv::ByteRecord,
+    line_offset: u64,
     text_index: usize,
     id_index: Option<usize>,
     label_indices: &[usize],
     count: u64,
 ) -> Result<Record> {
-    let line = record.position().map(|p| p.line()).unwrap_or(0);
+    let line = record.position().map(|p| p.line() + line_offset).unwrap_or(0);
     let field = |index: usize, role: &str| -> Result<String> {
         let bytes = record.get(index).unwrap_or(b"");
         std::str::from_utf8(bytes)
@@ -471,8 +487,8 @@ fn decode_line<'a>(path: &Path, line: u64, bytes: &'a [u8]) -> Result<&'a str> {
     })
 }
 
-fn csv_error(path: &Path, error: csv::Error) -> Error {
-    let line = error.position().map(|p| p.line());
+fn csv_error(path: &Path, error: csv::Error, line_offset: u64) -> Error {
+    let line = error.position().map(|p| p.line() + line_offset);
     let message = match error.kind() {
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..

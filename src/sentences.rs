@@ -48,6 +48,17 @@ fn split_paragraph<'a>(
             Some((pending_start, _)) => (pending_start, end),
             None => (start, end),
         };
+        // An agency tag after a dateline ("MOSCOW, June 17. /TASS/.") belongs to the dateline.
+        if piece.starts_with('/') {
+            if let Some(previous) = out.last() {
+                if previous.end <= merged.0 && article[previous.end..merged.0].trim().is_empty() && pending.is_none() {
+                    let start = previous.start;
+                    out.pop();
+                    push_trimmed(article, (start, end), out);
+                    continue;
+                }
+            }
+        }
         if ends_with_abbreviation(article[merged.0..merged.1].trim_end()) {
             pending = Some(merged);
         } else {
@@ -138,6 +149,14 @@ mod tests {
             assert_eq!(&article[sentence.start..sentence.end], sentence.text);
         }
         assert_eq!(texts(article), vec!["First one.", "Second one?", "Third"]);
+    }
+
+    #[test]
+    fn agency_tags_stay_with_their_dateline() {
+        assert_eq!(
+            texts("MOSCOW, June 17. /TASS/. Russia said so. Then /slash/ words."),
+            vec!["MOSCOW, June 17. /TASS/.", "Russia said so.", "Then /slash/ words."]
+        );
     }
 
     #[test]

@@ -1,0 +1,451 @@
+//! End-to-end tests of the `stancekit` binary: train -> predict -> eval on a small fixture,
+//! determinism, output formats, exit codes and error messages.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command as StdCommand, Stdio};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+const FIXTURE: &str = "tests/fixtures/small.csv";
+const ARTICLE: &str = "tests/fixtures/article.txt";
+
+fn stancekit() -> Command {
+    Command::cargo_bin("stancekit").unwrap()
+}
+
+/// Trains the fixture into `dir/name` and returns the model path.
+fn train_into(dir: &Path, name: &str) -> PathBuf {
+    let model = dir.join(name);
+    stancekit()
+        .args(["train", "--data", FIXTURE, "--label-column", "stance", "--label-column", "sentiment"])
+        .args(["--min-df", "1", "--alpha", "0.1", "--output"])
+        .arg(&model)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("head stance: 4 classes, 48 rows"))
+        .stdout(predicate::str::contains("head sentiment: 3 classes, 48 rows"));
+    model
+}
+
+fn jsonl(output: &[u8]) -> Vec<Value> {
+    String::from_utf8(output.to_vec())
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+fn stderr_of(assert: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
+}
+
+#[test]
+fn train_writes_one_model_with_two_heads() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = train_into(dir.path(), "m.json");
+    let json: Value = serde_json::from_slice(&std::fs::read(&model).unwrap()).unwrap();
+    assert_eq!(json["format"], "stancekit-model");
+    assert_eq!(json["format_version"], 1);
+    let heads: Vec<&str> = json["heads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(heads, vec!["stance", "sentiment"]);
+    assert_eq!(json["training"]["rows"], 48);
+    assert_eq!(json["training"]["data_file"], "small.csv");
+    assert_eq!(json["training"]["data_sha256"].as_str().unwrap().len(), 64);
+    // The model stores no training text.
+    let text = std::fs::read_to_string(&model).unwrap();
+    assert!(!text.contains("blatant provocation staged"));
+}
+
+#[test]
+fn two_trainings_give_identical_model_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = std::fs::read(train_into(dir.path(), "a.json")).unwrap();
+    let second = std::fs::read(train_into(dir.path(), "b.json")).unwrap();
+    assert!(first == second, "model bytes differ between two identical trainings");
+}
+
+#[test]
+fn predict_labels_every_sentence_of_an_article_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = train_into(dir.path(), "m.json");
+    let output = stancekit()
+        .args(["predict", "--format", "jsonl", "--model"])
+        .arg(&model)
+        .arg(ARTICLE)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let records = jsonl(&output);
+    assert_eq!(records.len(), 7, "{records:#?}");
+    for (i, record) in records.iter().enumerate() {
+        assert_eq!(record["id"], format!("{ARTICLE}:{}", i + 1));
+        for head in ["stance", "sentiment"] {
+            let probabilities = record[head]["probabilities"].as_object().unwrap();
+            let total: f64 = probabilities.values().map(|p| p.as_f64().unwrap()).sum();
+            assert!((total - 1.0).abs() < 1e-4, "{head} probabilities sum to {total}");
+            let label = record[head]["label"].as_str().unwrap();
+            let best = probabilities
+                .iter()
+                .max_by(|a, b| a.1.as_f64().partial_cmp(&b.1.as_f64()).unwrap())
+                .unwrap()
+                .0;
+            assert_eq!(label, best);
+        }
+    }
+    assert_eq!(records[0]["text"], "Ministers meet in Vienna as grain talks resume");
+    assert_eq!(records[6]["text"], "Both sides agreed to meet again in May.");
+}
+
+#[test]
+fn predict_echoes_ids_of_tabular_input_and_writes_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = train_into(dir.path(), "m.json");
+    let input = dir.path().join("in.jsonl");
+    std::fs::write(&input, "{\"id\": \"x1\", \"text\": \"We accuse them of lying.\"}\n{\"text\": \"Talks resume in May.\"}\n").unwrap();
+    let output = stancekit()
+        .args(["predict", "--format", "csv", "--model"])
+        .arg(&model)
+        .arg(&input)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(output).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3);
+    assert!(lines[0].starts_with("id,text,stance,stance_p_accusatory,stance_p_conciliatory,stance_p_conditional,stance_p_neutral,sentiment,"));
+    assert!(lines[1].starts_with("x1,We accuse them of lying.,"));
+    assert!(lines[2].starts_with("2,Talks resume in May.,"));
+}
+
+#[test]
+fn predict_output_is_the_same_for_any_number_of_jobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = train_into(dir.path(), "m.json");
+    let run = |jobs: &str| {
+        stancekit()
+            .args(["predict", "--format", "jsonl", "--jobs", jobs, "--model"])
+            .arg(&model)
+            .args([FIXTURE, ARTICLE])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone()
+    };
+    let one = run("1");
+    assert_eq!(jsonl(&one).len(), 48 + 7);
+    assert_eq!(one, run("2"));
+}
+
+#[test]
+fn predict_reads_standard_input_as_an_article() {
+    stancekit()
+        .args(["predict", "--format", "jsonl", "-"])
+        .write_stdin("We are ready to talk. They lied to everyone.")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"id\":\"<stdin>:2\""));
+}
+
+#[test]
+fn predict_without_model_uses_the_shipped_one() {
+    let output = stancekit()
+        .args(["predict", "--format", "jsonl", ARTICLE])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let records = jsonl(&output);
+    assert_eq!(records.len(), 7);
+    assert!(records[0]["stance"]["label"].is_string());
+    assert!(records[0]["sentiment"]["label"].is_string());
+}
+
+#[test]
+fn predict_table_has_a_header_and_a_line_per_sentence() {
+    let assert = stancekit().args(["predict", "--format", "table", ARTICLE]).assert().success();
+    let text = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 8);
+    assert!(lines[0].starts_with("id"));
+    assert!(lines[0].contains("stance") && lines[0].contains("sentiment"));
+}
+
+#[test]
+fn eval_reports_every_head_and_the_gate_sets_the_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = train_into(dir.path(), "m.json");
+    stancekit()
+        .args(["eval", "--data", FIXTURE, "--model"])
+        .arg(&model)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("== stance (48 rows"))
+        .stdout(predicate::str::contains("== sentiment (48 rows"))
+        .stdout(predicate::str::contains("macro avg"))
+        .stdout(predicate::str::contains("confusion matrix"));
+
+    let output = stancekit()
+        .args(["eval", "--format", "json", "--data", FIXTURE, "--model"])
+        .arg(&model)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let report: Value = serde_json::from_slice(&output).unwrap();
+    let stance = &report["heads"]["stance"];
+    assert_eq!(stance["rows"], 48);
+    let confusion: u64 = stance["confusion"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|row| row.as_array().unwrap().iter().map(|v| v.as_u64().unwrap()))
+        .sum();
+    assert_eq!(confusion, 48);
+
+    // Training data is learned well; a threshold above 1 is refused, one at 1.0 fails the gate
+    // unless the head is perfect, so use a held-out article-style file with labels instead.
+    let held_out = dir.path().join("held.csv");
+    std::fs::write(
+        &held_out,
+        "text,stance,sentiment\nThe talks were held in Rome on Friday.,neutral,neutral\nThey accused the army of the massacre.,accusatory,negative\nWe will lift sanctions only if they withdraw.,conditional,neutral\nWe welcome the agreement warmly.,conciliatory,positive\n",
+    )
+    .unwrap();
+    stancekit()
+        .args(["eval", "--min-macro-f1", "0.0", "--data"])
+        .arg(&held_out)
+        .arg("--model")
+        .arg(&model)
+        .assert()
+        .code(0);
+    let assert = stancekit()
+        .args(["eval", "--min-accuracy", "1.0", "--min-macro-f1", "1.0", "--data", FIXTURE, "--model"])
+        .arg(&model)
+        .arg("--data")
+        .arg(dir.path().join("mismatch.csv"))
+        .assert();
+    // Two --data flags are a usage error (exit 2).
+    assert.code(2);
+}
+
+#[test]
+fn eval_gate_failure_exits_with_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = train_into(dir.path(), "m.json");
+    // Every label flipped to a wrong but known class: accuracy is far below 0.9.
+    let wrong = dir.path().join("wrong.csv");
+    std::fs::write(
+        &wrong,
+        "text,stance\nThe minister accused the neighbouring government of shelling border villages overnight.,conciliatory\n\"We are ready for talks at any time, the foreign minister said.\",accusatory\n",
+    )
+    .unwrap();
+    let assert = stancekit()
+        .args(["eval", "--min-accuracy", "0.9", "--data"])
+        .arg(&wrong)
+        .arg("--model")
+        .arg(&model)
+        .assert()
+        .code(1);
+    assert!(stderr_of(&assert).contains("eval gate failed: stance accuracy"));
+}
+
+#[test]
+fn eval_lists_labels_the_model_does_not_know() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = train_into(dir.path(), "m.json");
+    let data = dir.path().join("d.csv");
+    std::fs::write(&data, "text,stance\nA sentence.,hostile\nAnother.,neutral\nThird.,friendly\n").unwrap();
+    let assert = stancekit()
+        .args(["eval", "--data"])
+        .arg(&data)
+        .arg("--model")
+        .arg(&model)
+        .assert()
+        .code(2);
+    let stderr = stderr_of(&assert);
+    assert!(stderr.contains("'friendly' (line 4)"), "{stderr}");
+    assert!(stderr.contains("'hostile' (line 2)"), "{stderr}");
+    assert!(stderr.contains("accusatory, conciliatory, conditional, neutral"), "{stderr}");
+}
+
+#[test]
+fn empty_labels_are_skipped_for_that_head_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("partial.csv");
+    let mut text = std::fs::read_to_string(FIXTURE).unwrap();
+    // Blank the sentiment of the first data row.
+    text = text.replacen(",accusatory,negative\n", ",accusatory,\n", 1);
+    std::fs::write(&data, text).unwrap();
+    stancekit()
+        .args(["train", "--min-df", "1", "--label-column", "stance", "--label-column", "sentiment", "--data"])
+        .arg(&data)
+        .arg("--output")
+        .arg(dir.path().join("m.json"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("head stance: 4 classes, 48 rows;"))
+        .stdout(predicate::str::contains("head sentiment: 3 classes, 47 rows (1 without a label skipped)"));
+}
+
+/// Runs a command that must fail with exit code 2, a message containing every `needles`, and no panic.
+fn fails_with<S: AsRef<std::ffi::OsStr>>(args: &[S], needles: &[&str]) {
+    let assert = stancekit().args(args).assert().code(2);
+    let stderr = stderr_of(&assert);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    for needle in needles {
+        assert!(stderr.contains(needle), "expected {needle:?} in: {stderr}");
+    }
+}
+
+#[test]
+fn bad_data_files_give_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let out = dir.path().join("m.json");
+    let out = out.to_str().unwrap();
+    let train = |data: &str| vec!["train", "--label-column", "stance", "--output", out, "--data"]
+        .into_iter()
+        .chain([data])
+        .map(str::to_string)
+        .collect::<Vec<_>>();
+
+    let missing = dir.path().join("nope.csv");
+    fails_with(&&train(missing.to_str().unwrap()), &["nope.csv", "No such file"]);
+    let empty = write("empty.csv", b"");
+    fails_with(&&train(&empty), &["empty.csv", "empty"]);
+    let header_only = write("header.csv", b"text,stance\n");
+    fails_with(&&train(&header_only), &["header.csv", "no data rows"]);
+    let no_label = write("nolabel.csv", b"text,sentiment\nHi,neutral\n");
+    fails_with(&&train(&no_label), &["nolabel.csv", "no label column 'stance'", "columns found: text, sentiment"]);
+    let one_class = write("one.csv", b"text,stance\nA b,neutral\nA c,neutral\n");
+    fails_with(&&train(&one_class), &["stance", "at least two classes"]);
+    let all_empty = write("allempty.csv", b"text,stance\nA b,\nA c,\n");
+    fails_with(&&train(&all_empty), &["stance", "empty in every row"]);
+    let bad_utf8 = write("latin1.csv", b"text,stance\nA caf\xe9 b,neutral\n");
+    fails_with(&&train(&bad_utf8), &["latin1.csv line 2", "UTF-8"]);
+    let broken_jsonl = write("broken.jsonl", b"{\"text\": \"a b\", \"stance\": \"x\"}\n{\"text\": \"a\n");
+    fails_with(&&train(&broken_jsonl), &["broken.jsonl line 2", "not valid JSON"]);
+    let article = write("article.txt", b"Just text.");
+    fails_with(&&train(&article), &["article.txt", "not a CSV, TSV or JSONL"]);
+    fails_with(&&train(dir.path().to_str().unwrap()), &["is a directory"]);
+    assert!(!Path::new(out).exists(), "no model is written by a failed run");
+}
+
+#[test]
+fn bad_model_files_give_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read(train_into(dir.path(), "good.json")).unwrap();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("empty.json", Vec::new(), "is empty"),
+        ("truncated.json", good[..good.len() / 2].to_vec(), "is truncated"),
+        ("text.json", b"hello there".to_vec(), "not valid JSON"),
+        ("foreign.json", b"{\"name\": \"fastText\", \"dim\": 100}".to_vec(), "no \"format\""),
+        ("other.json", b"{\"format\": \"sklearn-pipeline\"}".to_vec(), "'sklearn-pipeline' file"),
+        (
+            "newer.json",
+            String::from_utf8(good.clone())
+                .unwrap()
+                .replacen("\"format_version\":1", "\"format_version\":99", 1)
+                .into_bytes(),
+            "format version 99",
+        ),
+    ];
+    for (name, bytes, needle) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        fails_with(&["predict", "--model", path.to_str().unwrap(), ARTICLE], &[name, needle]);
+    }
+    fails_with(&["predict", "--model", dir.path().to_str().unwrap(), ARTICLE], &["is a directory"]);
+}
+
+#[test]
+fn a_failed_training_leaves_the_previous_model_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = train_into(dir.path(), "m.json");
+    let before = std::fs::read(&model).unwrap();
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, b"text,stance\nA,x\nB,y\nC\n").unwrap();
+    stancekit()
+        .args(["train", "--label-column", "stance", "--data"])
+        .arg(&bad)
+        .arg("--output")
+        .arg(&model)
+        .assert()
+        .code(2);
+    assert_eq!(std::fs::read(&model).unwrap(), before);
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty());
+}
+
+#[test]
+fn output_equal_to_input_is_refused() {
+    fails_with(
+        &["train", "--label-column", "stance", "--data", FIXTURE, "--output", FIXTURE],
+        &["is the training file itself"],
+    );
+}
+
+#[test]
+fn settings_are_checked_before_work_starts() {
+    fails_with(
+        &["train", "--label-column", "stance", "--data", FIXTURE, "--output", "/tmp/never.json", "--alpha=-1"],
+        &["--alpha must be a positive number"],
+    );
+    fails_with(
+        &["train", "--label-column", "stance", "--data", FIXTURE, "--output", "/tmp/never.json", "--word-ngrams", "3-1"],
+        &["n-gram range 3-1 is invalid"],
+    );
+    fails_with(&["predict", "--jobs", "0", ARTICLE], &["--jobs must be at least 1"]);
+    fails_with(&["predict", "missing-article.txt"], &["missing-article.txt", "does not exist"]);
+}
+
+#[test]
+fn unwritable_output_is_an_error_naming_the_path() {
+    fails_with(
+        &["train", "--label-column", "stance", "--data", FIXTURE, "--min-df", "1", "--output", "/nonexistent-dir/m.json"],
+        &["/nonexistent-dir/m.json"],
+    );
+}
+
+#[test]
+fn a_closed_pipe_ends_predict_quietly() {
+    // A long input, and a reader that goes away after the first bytes.
+    let dir = tempfile::tempdir().unwrap();
+    let article = dir.path().join("long.txt");
+    std::fs::write(&article, "We are ready to talk if they stop. ".repeat(50_000)).unwrap();
+    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("stancekit"))
+        .args(["predict", "--format", "jsonl"])
+        .arg(&article)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 64];
+    std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+    drop(stdout);
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert!(output.stderr.is_empty(), "{}", String::from_utf8_lossy(&output.stderr));
+}
