@@ -9,6 +9,7 @@ use std::time::Instant;
 use clap::{Args, Parser, Subcommand};
 
 use crate::classifier::ClassifierSettings;
+use crate::cv::cross_validate;
 use crate::data::{self, Columns, InputFormat, Source};
 use crate::error::{Error, Result};
 use crate::eval::{evaluate, HeadEvaluation};
@@ -32,7 +33,8 @@ pub enum Command {
     Train(TrainArgs),
     /// Label sentences of articles or of CSV/TSV/JSONL files.
     Predict(PredictArgs),
-    /// Score a model on labeled data: accuracy, per-class metrics, confusion matrix.
+    /// Score a model on labeled data (accuracy, per-class metrics, confusion matrix), or
+    /// cross-validate training settings with --cv.
     Eval(EvalArgs),
 }
 
@@ -172,8 +174,21 @@ pub struct PredictArgs {
 #[derive(Debug, Args)]
 pub struct EvalArgs {
     /// Model file; without it, the shipped model is evaluated.
-    #[arg(long, short, value_name = "MODEL")]
+    #[arg(long, short, value_name = "MODEL", conflicts_with = "cv")]
     pub model: Option<PathBuf>,
+    /// Instead of scoring a model, cross-validate the training settings with K stratified folds
+    /// of --data (needs --label-column).
+    #[arg(long, value_name = "K", requires = "label_columns")]
+    pub cv: Option<usize>,
+    /// Seed of the fold shuffle.
+    #[arg(long, default_value_t = 42, value_name = "N")]
+    pub seed: u64,
+    /// With --cv: a label column to learn; repeat for several heads. Folds are stratified by
+    /// the first.
+    #[arg(long = "label-column", value_name = "NAME")]
+    pub label_columns: Vec<String>,
+    #[command(flatten, next_help_heading = "Training settings (with --cv)")]
+    pub settings: SettingsArgs,
     /// Labeled sentences (CSV, TSV or JSONL) with a column named after each head to score.
     #[arg(long, value_name = "FILE")]
     pub data: PathBuf,
@@ -268,45 +283,7 @@ fn train(args: TrainArgs) -> Result<Outcome> {
             args.output.display()
         )));
     }
-    let mut seen = std::collections::HashSet::new();
-    for name in &args.label_columns {
-        if !seen.insert(name) {
-            return Err(Error::Settings(format!("--label-column {name} is given twice")));
-        }
-        if name == &args.text_column {
-            return Err(Error::Settings(format!(
-                "--label-column {name} is also the text column"
-            )));
-        }
-    }
-    if args.data.is_dir() {
-        return Err(Error::file(&args.data, "is a directory, expected a data file"));
-    }
-    let format = data_format(&args.data, args.input_format);
-    if !format.is_tabular() {
-        return Err(Error::file(
-            &args.data,
-            "is not a CSV, TSV or JSONL file by its extension; training needs labeled rows (set --input-format if the extension is unusual)",
-        ));
-    }
-    let columns = Columns {
-        text: args.text_column.clone(),
-        id: "id".into(),
-        labels: args.label_columns.clone(),
-    };
-    let records = data::read_records(&args.data, format, &columns)?;
-    let data_file = args
-        .data
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let training = TrainingData::from_records(
-        records,
-        &args.label_columns,
-        &data_file,
-        &sha256_file(&args.data)?,
-        &args.text_column,
-    );
+    let training = read_training_data(&args.data, args.input_format, &args.text_column, &args.label_columns)?;
 
     let quiet = args.quiet;
     let show_rounds = !quiet && std::io::stderr().is_terminal();
@@ -320,6 +297,7 @@ fn train(args: TrainArgs) -> Result<Outcome> {
             &training.data_sha256[..16]
         ));
     }
+    let mut head_lines: std::collections::BTreeMap<usize, Vec<String>> = Default::default();
     let model = Model::train(&training, &settings, &mut |event| match event {
         TrainEvent::Vocabulary { terms, seconds } if !quiet => lines.push(format!(
             "vocabulary: {terms} terms ({}) in {seconds:.2} s",
@@ -338,6 +316,9 @@ fn train(args: TrainArgs) -> Result<Outcome> {
             }
             let fit = &head.fit;
             let skipped = training.texts.len() - fit.rows;
+            // Heads train in parallel; their lines are printed in --label-column order.
+            let order = args.label_columns.iter().position(|n| n == &head.name).unwrap_or(0);
+            let lines = head_lines.entry(order).or_default();
             if !quiet {
                 lines.push(format!(
                     "head {}: {} classes, {} rows{}; {} iterations ({}), loss {:.4}, training accuracy {:.3}, {:.1} s",
@@ -371,6 +352,7 @@ fn train(args: TrainArgs) -> Result<Outcome> {
         }
         _ => {}
     })?;
+    lines.extend(head_lines.into_values().flatten());
     model.save(&args.output)?;
     let size = std::fs::metadata(&args.output).map(|m| m.len()).unwrap_or(0);
     lines.push(format!(
@@ -383,6 +365,115 @@ fn train(args: TrainArgs) -> Result<Outcome> {
         writeln!(stdout, "{line}").map_err(Error::stdout)?;
     }
     Ok(Outcome::Success)
+}
+
+/// Reads labeled training rows after checking the label columns and the file's format.
+fn read_training_data(
+    path: &Path,
+    input_format: Option<InputFormat>,
+    text_column: &str,
+    label_columns: &[String],
+) -> Result<TrainingData> {
+    let mut seen = std::collections::HashSet::new();
+    for name in label_columns {
+        if !seen.insert(name) {
+            return Err(Error::Settings(format!("--label-column {name} is given twice")));
+        }
+        if name == text_column {
+            return Err(Error::Settings(format!("--label-column {name} is also the text column")));
+        }
+    }
+    if path.is_dir() {
+        return Err(Error::file(path, "is a directory, expected a data file"));
+    }
+    let format = data_format(path, input_format);
+    if !format.is_tabular() {
+        return Err(Error::file(
+            path,
+            "is not a CSV, TSV or JSONL file by its extension; training needs labeled rows (set --input-format if the extension is unusual)",
+        ));
+    }
+    let columns = Columns {
+        text: text_column.to_string(),
+        id: "id".into(),
+        labels: label_columns.to_vec(),
+    };
+    let records = data::read_records(path, format, &columns)?;
+    let data_file = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok(TrainingData::from_records(
+        records,
+        label_columns,
+        &data_file,
+        &sha256_file(path)?,
+        text_column,
+    ))
+}
+
+fn cross_validation(args: &EvalArgs, k: usize) -> Result<Outcome> {
+    let started = Instant::now();
+    let settings = args.settings.to_settings()?;
+    let training = read_training_data(&args.data, args.input_format, &args.text_column, &args.label_columns)?;
+    let show_progress = std::io::stderr().is_terminal();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let result = cross_validate(&training, &settings, k, args.seed, &|_| {
+        let finished = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        if show_progress {
+            eprint!("\rcross-validation: {finished}/{k} folds done");
+        }
+    })?;
+    if show_progress {
+        eprint!("\r{:40}\r", "");
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let text = match args.format {
+        ReportFormat::Json => {
+            let document = serde_json::json!({
+                "data": args.data.display().to_string(),
+                "rows": training.texts.len(),
+                "settings": settings,
+                "seconds": seconds,
+                "cv": result,
+            });
+            serde_json::to_string_pretty(&document).expect("reports serialize") + "\n"
+        }
+        ReportFormat::Table => {
+            let mut out = format!(
+                "{k}-fold stratified cross-validation (seed {}) of {}, {} rows, {}: {seconds:.1} s\n",
+                args.seed,
+                args.data.display(),
+                training.texts.len(),
+                describe_features(&settings),
+            );
+            for head in &result.heads {
+                out.push_str(&format!(
+                    "\n== {}\naccuracy     {}\nmacro-F1     {}\nweighted-F1  {}\nF1 per class: {}\n\npooled held-out predictions:\n{}",
+                    head.head,
+                    head.accuracy,
+                    head.macro_f1,
+                    head.weighted_f1,
+                    head.class_f1
+                        .iter()
+                        .map(|(class, f1)| format!("{class} {f1}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    head.pooled.to_text()
+                ));
+            }
+            out
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes()).map_err(Error::stdout)?;
+    stdout.flush().map_err(Error::stdout)?;
+    let scores: Vec<(&str, f64, f64)> = result
+        .heads
+        .iter()
+        .map(|h| (h.head.as_str(), h.accuracy.mean, h.macro_f1.mean))
+        .collect();
+    Ok(gate(args, &scores))
 }
 
 fn describe_features(settings: &TrainSettings) -> String {
@@ -450,6 +541,9 @@ fn eval(args: EvalArgs) -> Result<Outcome> {
             }
         }
     }
+    if let Some(k) = args.cv {
+        return cross_validation(&args, k);
+    }
     let model = load_model(args.model.as_deref())?;
     let format = data_format(&args.data, args.input_format);
     let evaluations = evaluate(&model, &args.data, format, &args.text_column)?;
@@ -472,25 +566,33 @@ fn eval(args: EvalArgs) -> Result<Outcome> {
     stdout.write_all(text.as_bytes()).map_err(Error::stdout)?;
     stdout.flush().map_err(Error::stdout)?;
 
+    let scores: Vec<(&str, f64, f64)> = evaluations
+        .iter()
+        .map(|e| (e.head.as_str(), e.report.accuracy, e.report.macro_avg.f1))
+        .collect();
+    Ok(gate(&args, &scores))
+}
+
+/// Applies the --min-* thresholds to (head, accuracy, macro-F1) scores.
+fn gate(args: &EvalArgs, scores: &[(&str, f64, f64)]) -> Outcome {
     let mut failures = Vec::new();
-    for evaluation in &evaluations {
-        let report = &evaluation.report;
+    for &(head, accuracy, macro_f1) in scores {
         if let Some(min) = args.min_accuracy {
-            if report.accuracy < min {
-                failures.push(format!("{} accuracy {:.4} < {min}", evaluation.head, report.accuracy));
+            if accuracy < min {
+                failures.push(format!("{head} accuracy {accuracy:.4} < {min}"));
             }
         }
         if let Some(min) = args.min_macro_f1 {
-            if report.macro_avg.f1 < min {
-                failures.push(format!("{} macro-F1 {:.4} < {min}", evaluation.head, report.macro_avg.f1));
+            if macro_f1 < min {
+                failures.push(format!("{head} macro-F1 {macro_f1:.4} < {min}"));
             }
         }
     }
     if failures.is_empty() {
-        Ok(Outcome::Success)
+        Outcome::Success
     } else {
         eprintln!("stancekit: eval gate failed: {}", failures.join("; "));
-        Ok(Outcome::GateFailed)
+        Outcome::GateFailed
     }
 }
 

@@ -16,6 +16,7 @@
 
 pub mod classifier;
 pub mod cli;
+pub mod cv;
 pub mod data;
 pub mod error;
 pub mod eval;

@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -136,7 +137,7 @@ impl Model {
     pub fn train(
         data: &TrainingData,
         settings: &TrainSettings,
-        on_event: &mut dyn FnMut(TrainEvent<'_>),
+        on_event: &mut (dyn FnMut(TrainEvent<'_>) + Send),
     ) -> Result<Model> {
         settings.validate()?;
         if data.heads.is_empty() {
@@ -152,43 +153,69 @@ impl Model {
             seconds: started.elapsed().as_secs_f64(),
         });
 
-        let mut heads = Vec::with_capacity(data.heads.len());
-        for (name, labels) in &data.heads {
-            let started = Instant::now();
-            let labeled: Vec<usize> = (0..labels.len()).filter(|&i| labels[i].is_some()).collect();
-            if labeled.is_empty() {
-                return Err(Error::Training {
-                    head: name.clone(),
-                    message: format!("the column '{name}' is empty in every row"),
-                });
-            }
-            let head_rows: Vec<SparseRow> = labeled.iter().map(|&i| rows[i].clone()).collect();
-            let head_labels: Vec<String> = labeled
-                .iter()
-                .map(|&i| labels[i].clone().expect("filtered to labeled rows"))
-                .collect();
-            let dense = to_dense(&head_rows, features.len());
-            let head = Head::fit(
-                name,
-                dense.view(),
-                &head_rows,
-                &head_labels,
-                &settings.classifier,
-                &mut |iterations, loss| {
-                    on_event(TrainEvent::Round {
+        // Heads are fitted in parallel; they share one dense matrix when every row is labeled
+        // for them. Events reach the caller through a lock, one at a time.
+        let n_rows = data.texts.len();
+        let full_dense = if data.heads.iter().any(|(_, labels)| labels.iter().all(Option::is_some)) {
+            Some(to_dense(&rows, features.len()))
+        } else {
+            None
+        };
+        let events = std::sync::Mutex::new(on_event);
+        let heads: Vec<Head> = data
+            .heads
+            .par_iter()
+            .map(|(name, labels)| -> Result<Head> {
+                let started = Instant::now();
+                let labeled: Vec<usize> = (0..n_rows).filter(|&i| labels[i].is_some()).collect();
+                if labeled.is_empty() {
+                    return Err(Error::Training {
+                        head: name.clone(),
+                        message: format!("the column '{name}' is empty in every row"),
+                    });
+                }
+                let head_labels: Vec<String> = labeled
+                    .iter()
+                    .map(|&i| labels[i].clone().expect("filtered to labeled rows"))
+                    .collect();
+                let mut report_round = |iterations, loss| {
+                    let mut on_event = events.lock().expect("no callback panics");
+                    (*on_event)(TrainEvent::Round {
                         head: name,
                         iterations,
                         loss,
                     })
-                },
-            )?;
-            drop(dense);
-            on_event(TrainEvent::HeadDone {
-                head: &head,
-                seconds: started.elapsed().as_secs_f64(),
-            });
-            heads.push(head);
-        }
+                };
+                let head = match (&full_dense, labeled.len() == n_rows) {
+                    (Some(dense), true) => Head::fit(
+                        name,
+                        dense.view(),
+                        &rows,
+                        &head_labels,
+                        &settings.classifier,
+                        &mut report_round,
+                    )?,
+                    _ => {
+                        let head_rows: Vec<SparseRow> = labeled.iter().map(|&i| rows[i].clone()).collect();
+                        let dense = to_dense(&head_rows, features.len());
+                        Head::fit(
+                            name,
+                            dense.view(),
+                            &head_rows,
+                            &head_labels,
+                            &settings.classifier,
+                            &mut report_round,
+                        )?
+                    }
+                };
+                let mut on_event = events.lock().expect("no callback panics");
+                (*on_event)(TrainEvent::HeadDone {
+                    head: &head,
+                    seconds: started.elapsed().as_secs_f64(),
+                });
+                Ok(head)
+            })
+            .collect::<Result<_>>()?;
 
         Ok(Model {
             format: FORMAT_NAME.to_string(),
