@@ -105,6 +105,9 @@ pub struct HeadPrediction {
     pub label: usize,
     /// One probability per class, in class order; they sum to 1.
     pub probabilities: Vec<f64>,
+    /// When explained: the terms that pushed the chosen class up most, as (term, weight x
+    /// feature value), largest first. Empty otherwise.
+    pub terms: Vec<(String, f64)>,
 }
 
 impl Head {
@@ -233,7 +236,37 @@ impl Head {
         HeadPrediction {
             label,
             probabilities,
+            terms: Vec::new(),
         }
+    }
+
+    /// The contribution of each feature of `row` to the score of `class`: weight x feature
+    /// value, largest first (ties by feature index, so the order is deterministic).
+    pub fn contributions(&self, row: &SparseRow, class: usize) -> Vec<(usize, f64)> {
+        let weights = self.model.params();
+        let mut contributions: Vec<(usize, f64)> = row
+            .iter()
+            .map(|(feature, value)| (feature, weights[(feature, class)] as f64 * value as f64))
+            .collect();
+        contributions.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        contributions
+    }
+
+    /// The `n` features with the largest and the `n` with the smallest weights for `class`:
+    /// (most positive first, most negative first).
+    pub fn extreme_weights(&self, class: usize, n: usize) -> (Vec<(usize, f32)>, Vec<(usize, f32)>) {
+        let mut weights: Vec<(usize, f32)> = self
+            .model
+            .params()
+            .column(class)
+            .iter()
+            .copied()
+            .enumerate()
+            .collect();
+        weights.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let positive = weights.iter().take(n).copied().filter(|w| w.1 > 0.0).collect();
+        let negative = weights.iter().rev().take(n).copied().filter(|w| w.1 < 0.0).collect();
+        (positive, negative)
     }
 
     /// Checks that a loaded head is consistent with `n_features`.

@@ -33,6 +33,8 @@ pub enum Command {
     Train(TrainArgs),
     /// Label sentences of articles or of CSV/TSV/JSONL files.
     Predict(PredictArgs),
+    /// List the terms with the largest positive and negative weights per class of every head.
+    Explain(ExplainArgs),
     /// Score a model on labeled data (accuracy, per-class metrics, confusion matrix), or
     /// cross-validate training settings with --cv.
     Eval(EvalArgs),
@@ -166,9 +168,31 @@ pub struct PredictArgs {
     /// Worker threads [default: all cores]. The output is the same for any value.
     #[arg(long, short, value_name = "N")]
     pub jobs: Option<usize>,
+    /// Add, per head, the terms that pushed the chosen label up most (weight x TF-IDF value).
+    #[arg(long)]
+    pub explain: bool,
+    /// With --explain: how many terms per head.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub top: usize,
     /// Articles (plain text) or sentence files (CSV, TSV, JSONL); `-` reads standard input.
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Model file; without it, the shipped model is explained.
+    #[arg(long, short, value_name = "MODEL")]
+    pub model: Option<PathBuf>,
+    /// Terms per class and direction.
+    #[arg(long, default_value_t = 15, value_name = "N")]
+    pub top: usize,
+    /// Only this head.
+    #[arg(long, value_name = "NAME")]
+    pub head: Option<String>,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value = "table")]
+    pub format: ReportFormat,
 }
 
 #[derive(Debug, Args)]
@@ -245,6 +269,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Train(args) => train(args),
         Command::Predict(args) => predict(args),
         Command::Eval(args) => eval(args),
+        Command::Explain(args) => explain(args),
     }
 }
 
@@ -519,16 +544,20 @@ fn predict(args: PredictArgs) -> Result<Outcome> {
     } else {
         OutputFormat::Jsonl
     });
+    if args.explain && args.top == 0 {
+        return Err(Error::Settings("--top must be at least 1".into()));
+    }
     let options = PredictOptions {
         input_format: args.input_format,
         columns: Columns::text_only(&args.text_column, &args.id_column),
+        explain: if args.explain { args.top } else { 0 },
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .build()
         .map_err(|e| Error::Settings(format!("cannot start {jobs} worker threads: {e}")))?;
     let out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let mut writer = output::writer(format, &model, out);
+    let mut writer = output::writer(format, &model, args.explain, out);
     predict_sources(&model, &sources, &options, writer.as_mut(), &pool)?;
     Ok(Outcome::Success)
 }
@@ -594,6 +623,62 @@ fn gate(args: &EvalArgs, scores: &[(&str, f64, f64)]) -> Outcome {
         eprintln!("stancekit: eval gate failed: {}", failures.join("; "));
         Outcome::GateFailed
     }
+}
+
+fn explain(args: ExplainArgs) -> Result<Outcome> {
+    if args.top == 0 {
+        return Err(Error::Settings("--top must be at least 1".into()));
+    }
+    let model = load_model(args.model.as_deref())?;
+    let heads: Vec<&crate::classifier::Head> = match &args.head {
+        Some(name) => vec![model.head(name).ok_or_else(|| {
+            let names: Vec<&str> = model.heads().iter().map(|h| h.name.as_str()).collect();
+            Error::Settings(format!("--head {name}: the model has no such head (heads: {})", names.join(", ")))
+        })?],
+        None => model.heads().iter().collect(),
+    };
+    let vocabulary = model.features().vocabulary();
+    let named = |list: Vec<(usize, f32)>| -> Vec<(String, f32)> {
+        list.into_iter()
+            .map(|(feature, weight)| (crate::text::display_term(&vocabulary[feature]), weight))
+            .collect()
+    };
+    let mut document = serde_json::Map::new();
+    let mut text = String::new();
+    for head in heads {
+        let mut classes = serde_json::Map::new();
+        text.push_str(&format!("== {}\n", head.name));
+        for (class_index, class) in head.classes().iter().enumerate() {
+            let (positive, negative) = head.extreme_weights(class_index, args.top);
+            let (positive, negative) = (named(positive), named(negative));
+            let list = |terms: &[(String, f32)]| {
+                terms.iter().map(|(t, w)| format!("{t} {w:+.2}")).collect::<Vec<_>>().join(", ")
+            };
+            text.push_str(&format!(
+                "{class} (intercept {:+.2})\n  for:     {}\n  against: {}\n",
+                head.intercept()[class_index],
+                list(&positive),
+                list(&negative)
+            ));
+            classes.insert(
+                class.clone(),
+                serde_json::json!({
+                    "intercept": head.intercept()[class_index],
+                    "positive": positive.iter().map(|(t, w)| serde_json::json!({"term": t, "weight": w})).collect::<Vec<_>>(),
+                    "negative": negative.iter().map(|(t, w)| serde_json::json!({"term": t, "weight": w})).collect::<Vec<_>>(),
+                }),
+            );
+        }
+        document.insert(head.name.clone(), classes.into());
+    }
+    let output = match args.format {
+        ReportFormat::Table => text,
+        ReportFormat::Json => serde_json::to_string_pretty(&document).expect("serializes") + "\n",
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(output.as_bytes()).map_err(Error::stdout)?;
+    stdout.flush().map_err(Error::stdout)?;
+    Ok(Outcome::Success)
 }
 
 fn report_text(evaluations: &[HeadEvaluation]) -> String {

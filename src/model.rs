@@ -14,7 +14,7 @@ use crate::classifier::{ClassifierSettings, Head, HeadPrediction};
 use crate::data::Record;
 use crate::error::{Error, Result};
 use crate::tfidf::{to_dense, SparseRow, TfidfSettings, Vectorizer};
-use crate::text::TextPipeline;
+use crate::text::{display_term, TextPipeline};
 
 /// The `format` field of every stancekit model file.
 pub const FORMAT_NAME: &str = "stancekit-model";
@@ -271,6 +271,25 @@ impl Model {
     /// Predicts every head for one TF-IDF row.
     pub fn predict_row(&self, row: &SparseRow) -> Vec<HeadPrediction> {
         self.heads.iter().map(|h| h.predict(row)).collect()
+    }
+
+    /// Predicts every head for one TF-IDF row and adds, per head, the `top` terms that pushed
+    /// the chosen class up most (weight x feature value > 0).
+    pub fn predict_row_explained(&self, row: &SparseRow, top: usize) -> Vec<HeadPrediction> {
+        self.heads
+            .iter()
+            .map(|head| {
+                let mut prediction = head.predict(row);
+                prediction.terms = head
+                    .contributions(row, prediction.label)
+                    .into_iter()
+                    .filter(|&(_, c)| c > 0.0)
+                    .take(top)
+                    .map(|(feature, c)| (display_term(&self.features.vocabulary()[feature]), c))
+                    .collect();
+                prediction
+            })
+            .collect()
     }
 
     /// The model as JSON bytes.

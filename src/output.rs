@@ -17,8 +17,8 @@ pub enum OutputFormat {
     Table,
     /// One JSON object per sentence: id, text, and per head {label, probabilities}.
     Jsonl,
-    /// A header, then one row per sentence: id, text, per head the label and one probability
-    /// column per class (`HEAD_p_CLASS`).
+    /// A header, then one row per sentence: id, text, per head the label, one probability
+    /// column per class (`HEAD_p_CLASS`) and, with --explain, `HEAD_terms`.
     Csv,
 }
 
@@ -31,16 +31,27 @@ pub trait PredictionWriter {
 }
 
 /// Builds the writer for `format` over `out`.
+/// `explained`: predictions carry terms, and the CSV header gets a `HEAD_terms` column.
 pub fn writer<'a, W: Write + 'a>(
     format: OutputFormat,
     model: &'a Model,
+    explained: bool,
     out: W,
 ) -> Box<dyn PredictionWriter + 'a> {
     match format {
         OutputFormat::Table => Box::new(TableWriter::new(model, out)),
         OutputFormat::Jsonl => Box::new(JsonlWriter { model, out }),
-        OutputFormat::Csv => Box::new(CsvWriter::new(model, out)),
+        OutputFormat::Csv => Box::new(CsvWriter::new(model, explained, out)),
     }
+}
+
+/// Terms as "term (+0.412); other (+0.101)".
+fn terms_text(terms: &[(String, f64)]) -> String {
+    terms
+        .iter()
+        .map(|(term, c)| format!("{term} ({c:+.3})"))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Rounds a probability for output: six decimals are plenty and keep lines short.
@@ -68,6 +79,14 @@ impl<W: Write> PredictionWriter for JsonlWriter<'_, W> {
             let mut value = serde_json::Map::new();
             value.insert("label".into(), head.classes()[prediction.label].clone().into());
             value.insert("probabilities".into(), probabilities.into());
+            if !prediction.terms.is_empty() {
+                let terms: Vec<serde_json::Value> = prediction
+                    .terms
+                    .iter()
+                    .map(|(term, c)| serde_json::json!({"term": term, "contribution": rounded(*c)}))
+                    .collect();
+                value.insert("terms".into(), terms.into());
+            }
             object.insert(head.name.clone(), value.into());
         }
         serde_json::to_writer(&mut self.out, &object)?;
@@ -81,14 +100,16 @@ impl<W: Write> PredictionWriter for JsonlWriter<'_, W> {
 
 struct CsvWriter<'a, W: Write> {
     model: &'a Model,
+    explained: bool,
     out: csv::Writer<W>,
     header_written: bool,
 }
 
 impl<'a, W: Write> CsvWriter<'a, W> {
-    fn new(model: &'a Model, out: W) -> Self {
+    fn new(model: &'a Model, explained: bool, out: W) -> Self {
         CsvWriter {
             model,
+            explained,
             out: csv::Writer::from_writer(out),
             header_written: false,
         }
@@ -111,6 +132,9 @@ impl<W: Write> PredictionWriter for CsvWriter<'_, W> {
                 for class in head.classes() {
                     header.push(format!("{}_p_{class}", head.name));
                 }
+                if self.explained {
+                    header.push(format!("{}_terms", head.name));
+                }
             }
             self.out.write_record(&header).map_err(csv_to_io)?;
             self.header_written = true;
@@ -119,6 +143,9 @@ impl<W: Write> PredictionWriter for CsvWriter<'_, W> {
         for (head, prediction) in self.model.heads().iter().zip(predictions) {
             row.push(head.classes()[prediction.label].clone());
             row.extend(prediction.probabilities.iter().map(|&p| rounded(p).to_string()));
+            if self.explained {
+                row.push(terms_text(&prediction.terms));
+            }
         }
         self.out.write_record(&row).map_err(csv_to_io)
     }
@@ -188,7 +215,21 @@ impl<W: Write> PredictionWriter for TableWriter<'_, W> {
                 prediction.probabilities[prediction.label]
             )?;
         }
-        writeln!(self.out, "  {}", record.text)
+        writeln!(self.out, "  {}", record.text)?;
+        for (head, prediction) in self.model.heads().iter().zip(predictions) {
+            if !prediction.terms.is_empty() {
+                writeln!(
+                    self.out,
+                    "{:w$}  why {}={}: {}",
+                    "",
+                    head.name,
+                    head.classes()[prediction.label],
+                    terms_text(&prediction.terms),
+                    w = self.id_width
+                )?;
+            }
+        }
+        Ok(())
     }
 
     fn finish(&mut self) -> std::io::Result<()> {

@@ -20,6 +20,8 @@ pub struct PredictOptions {
     pub input_format: Option<InputFormat>,
     /// Text and id columns of tabular inputs.
     pub columns: Columns,
+    /// Add the top N contributing terms per head to each prediction (0: no explanation).
+    pub explain: usize,
 }
 
 /// Labels every sentence of `sources`, in order, through `writer`, with the threads of `pool`.
@@ -46,7 +48,7 @@ pub fn predict_sources(
             if chunk.is_empty() {
                 break;
             }
-            let predictions = pool.install(|| predict_records(model, &chunk));
+            let predictions = pool.install(|| predict_records_explained(model, &chunk, options.explain));
             for (record, predictions) in chunk.iter().zip(predictions) {
                 writer.write(record, &predictions).map_err(Error::stdout)?;
             }
@@ -59,12 +61,22 @@ pub fn predict_sources(
 
 /// Labels records in parallel; the result follows the input order.
 pub fn predict_records(model: &Model, records: &[Record]) -> Vec<Vec<HeadPrediction>> {
+    predict_records_explained(model, records, 0)
+}
+
+/// Labels records in parallel, each prediction with its `top` contributing terms (none when 0).
+pub fn predict_records_explained(model: &Model, records: &[Record], top: usize) -> Vec<Vec<HeadPrediction>> {
     records
         .par_iter()
         .map_init(
             || model.features().tokenizer(),
             |tokenizer, record| {
-                model.predict_row(&model.features().transform_one(tokenizer, &record.text))
+                let row = model.features().transform_one(tokenizer, &record.text);
+                if top == 0 {
+                    model.predict_row(&row)
+                } else {
+                    model.predict_row_explained(&row, top)
+                }
             },
         )
         .collect()

@@ -249,7 +249,7 @@ fn eval_gate_failure_exits_with_one() {
     let wrong = dir.path().join("wrong.csv");
     std::fs::write(
         &wrong,
-        "text,stance\nThe minister accused the neighbouring government of shelling border villages overnight.,conciliatory\n\"We are ready for talks at any time, the foreign minister said.\",accusatory\n",
+        "text,stance\nThe minister accused the neighbouring government of shelling border villages overnight.,conciliatory\n\"Our door remains open for consultations, the deputy foreign minister said.\",accusatory\n",
     )
     .unwrap();
     let assert = stancekit()
@@ -448,4 +448,55 @@ fn a_closed_pipe_ends_predict_quietly() {
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(0));
     assert!(output.stderr.is_empty(), "{}", String::from_utf8_lossy(&output.stderr));
+}
+
+#[test]
+fn predict_explain_adds_terms_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = train_into(dir.path(), "m.json");
+    let run = |format: &str| {
+        let output = stancekit()
+            .args(["predict", "--explain", "--top", "2", "--format", format, "--model"])
+            .arg(&model)
+            .arg(ARTICLE)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        String::from_utf8(output).unwrap()
+    };
+    let records = jsonl(run("jsonl").as_bytes());
+    let terms = records[4]["stance"]["terms"].as_array().unwrap();
+    assert!(!terms.is_empty() && terms.len() <= 2);
+    assert!(terms[0]["contribution"].as_f64().unwrap() > 0.0);
+    let csv = run("csv");
+    assert!(csv.lines().next().unwrap().contains(",stance_terms,"));
+    let table = run("table");
+    assert!(table.contains("why stance="), "{table}");
+}
+
+#[test]
+fn explain_lists_terms_per_class() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = train_into(dir.path(), "m.json");
+    let output = stancekit()
+        .args(["explain", "--top", "3", "--format", "json", "--model"])
+        .arg(&model)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let document: Value = serde_json::from_slice(&output).unwrap();
+    let conditional = &document["stance"]["conditional"]["positive"];
+    assert_eq!(conditional.as_array().unwrap().len(), 3);
+    stancekit()
+        .args(["explain", "--head", "stance", "--model"])
+        .arg(&model)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("== stance"))
+        .stdout(predicate::str::contains("conditional (intercept"));
+    fails_with(&["explain", "--head", "topic"], &["no such head", "stance, sentiment"]);
 }

@@ -52,3 +52,58 @@ fn the_shipped_model_loads_and_has_stance_and_sentiment_heads() {
     assert!(model.head("stance").is_some());
     assert!(model.head("sentiment").is_some());
 }
+
+#[test]
+fn explanations_are_weight_times_feature_value_and_add_up_to_the_score() {
+    let model = fixture_model();
+    let sentence = "We will lift the sanctions only if they release our citizens.";
+    let tokenizer = model.features().tokenizer();
+    let row = model.features().transform_one(&tokenizer, sentence);
+    assert!(row.nnz() > 3);
+    for head in model.heads() {
+        let prediction = head.predict(&row);
+        let scores = head.scores(&row);
+        let contributions = head.contributions(&row, prediction.label);
+        // Each contribution is the weight times the TF-IDF value, and with the intercept they
+        // rebuild the class score exactly.
+        for &(feature, contribution) in &contributions {
+            let position = row.indices.iter().position(|&i| i as usize == feature).unwrap();
+            let expected = head.weights()[(feature, prediction.label)] as f64 * row.values[position] as f64;
+            assert!((contribution - expected).abs() < 1e-12);
+        }
+        let rebuilt: f64 = head.intercept()[prediction.label] as f64
+            + contributions.iter().map(|(_, c)| c).sum::<f64>();
+        assert!((rebuilt - scores[prediction.label]).abs() < 1e-9);
+        // Sorted largest first.
+        assert!(contributions.windows(2).all(|w| w[0].1 >= w[1].1));
+    }
+    let explained = model.predict_row_explained(&row, 3);
+    for (head, prediction) in model.heads().iter().zip(&explained) {
+        let expected: Vec<f64> = head
+            .contributions(&row, prediction.label)
+            .into_iter()
+            .filter(|c| c.1 > 0.0)
+            .take(3)
+            .map(|c| c.1)
+            .collect();
+        let got: Vec<f64> = prediction.terms.iter().map(|t| t.1).collect();
+        assert_eq!(got, expected);
+        assert!(!prediction.terms.is_empty());
+    }
+}
+
+#[test]
+fn extreme_weights_are_the_largest_and_smallest_of_each_class() {
+    let model = fixture_model();
+    let head = model.head("stance").unwrap();
+    for class in 0..head.classes().len() {
+        let column = head.weights().column(class);
+        let max = column.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+        let min = column.iter().cloned().fold(f32::INFINITY, f32::min);
+        let (positive, negative) = head.extreme_weights(class, 4);
+        assert_eq!(positive[0].1, max);
+        assert_eq!(negative[0].1, min);
+        assert!(positive.windows(2).all(|w| w[0].1 >= w[1].1));
+        assert!(negative.windows(2).all(|w| w[0].1 <= w[1].1));
+    }
+}
