@@ -26,6 +26,21 @@ use crate::tfidf::SparseRow;
 /// L-BFGS iterations per round between our own convergence checks.
 pub const ROUND_ITERATIONS: u64 = 10;
 
+/// How training rows of each class are weighted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum ClassWeight {
+    /// Every row counts once.
+    #[default]
+    None,
+    /// Every class weighs as much as the largest one. linfa-logistic has no sample weights, so
+    /// rows are replicated: with a summed loss, a row present k times has weight k exactly. Rows
+    /// of a class with n_c rows are copied floor(n_max / n_c) times, and the remaining
+    /// n_max mod n_c copies go to the class's first rows in data order, so every class ends up
+    /// with n_max rows and the result is deterministic.
+    Balanced,
+}
+
 /// Settings of the logistic-regression fit.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ClassifierSettings {
@@ -35,6 +50,9 @@ pub struct ClassifierSettings {
     pub max_iterations: u64,
     /// Stop when max |gradient| / rows <= tolerance. Default 1e-4.
     pub tolerance: f64,
+    /// Class weighting. Default none.
+    #[serde(default)]
+    pub class_weight: ClassWeight,
 }
 
 impl Default for ClassifierSettings {
@@ -43,8 +61,28 @@ impl Default for ClassifierSettings {
             alpha: 1.0,
             max_iterations: 100,
             tolerance: 1e-4,
+            class_weight: ClassWeight::None,
         }
     }
+}
+
+/// Row indices (into the training rows) after balanced replication; see [`ClassWeight`].
+pub fn balanced_replication(targets: &[usize], n_classes: usize) -> Vec<usize> {
+    let mut rows_of: Vec<Vec<usize>> = vec![Vec::new(); n_classes];
+    for (row, &class) in targets.iter().enumerate() {
+        rows_of[class].push(row);
+    }
+    let largest = rows_of.iter().map(Vec::len).max().unwrap_or(0);
+    let mut copies = vec![0usize; targets.len()];
+    for rows in rows_of.iter().filter(|r| !r.is_empty()) {
+        let (each, extra) = (largest / rows.len(), largest % rows.len());
+        for (i, &row) in rows.iter().enumerate() {
+            copies[row] = each + usize::from(i < extra);
+        }
+    }
+    (0..targets.len())
+        .flat_map(|row| std::iter::repeat_n(row, copies[row]))
+        .collect()
 }
 
 impl ClassifierSettings {
@@ -114,11 +152,11 @@ impl Head {
     /// Fits a head on the dense matrix `x` (one row per labeled sentence), the same rows in
     /// sparse form (for the loss and gradient checks), and class names per row. `on_round` is
     /// told the iterations done and the current mean loss after every round.
-    pub fn fit<'a>(
+    pub fn fit(
         name: &str,
-        x: ArrayView2<'a, f32>,
+        x: ArrayView2<'_, f32>,
         sparse: &[SparseRow],
-        labels: &'a [String],
+        labels: &[String],
         settings: &ClassifierSettings,
         on_round: &mut dyn FnMut(u64, f64),
     ) -> Result<Head> {
@@ -143,8 +181,26 @@ impl Head {
             .iter()
             .map(|l| classes.binary_search(l).expect("class list is built from the labels"))
             .collect();
-        let n = labels.len();
-        let dataset = DatasetView::new(x, ndarray::ArrayView1::from(labels));
+        // With balanced weights the fit sees replicated rows; loss and gradient are those of
+        // the weighted objective, training accuracy is measured on the rows as given.
+        let replicated = match settings.class_weight {
+            ClassWeight::None => None,
+            ClassWeight::Balanced => {
+                let rows = balanced_replication(&targets, classes.len());
+                Some((
+                    x.select(Axis(0), &rows),
+                    rows.iter().map(|&r| sparse[r].clone()).collect::<Vec<_>>(),
+                    rows.iter().map(|&r| labels[r].clone()).collect::<Vec<_>>(),
+                    rows.iter().map(|&r| targets[r]).collect::<Vec<_>>(),
+                ))
+            }
+        };
+        let (fit_x, fit_sparse, fit_labels, fit_targets) = match &replicated {
+            Some((x, sparse, labels, targets)) => (x.view(), &sparse[..], &labels[..], &targets[..]),
+            None => (x.view(), sparse, labels, &targets[..]),
+        };
+        let n = fit_labels.len();
+        let dataset = DatasetView::new(fit_x, ndarray::ArrayView1::from(fit_labels));
 
         let mut params: Option<Array2<f32>> = None;
         let mut model: Option<MultiFittedLogisticRegression<f32, String>> = None;
@@ -165,7 +221,7 @@ impl Head {
                 .fit(&dataset)
                 .map_err(|e| training_error(format!("linfa-logistic failed: {e}")))?;
             iterations += round;
-            state = loss_and_gradient(&fitted, sparse, &targets, settings.alpha);
+            state = loss_and_gradient(&fitted, fit_sparse, fit_targets, settings.alpha);
             params = Some(stack_params(&fitted));
             model = Some(fitted);
             on_round(iterations, state.loss / n as f64);
@@ -181,14 +237,19 @@ impl Head {
             previous_loss = state.loss;
         }
         let model = model.expect("at least one round runs");
+        let correct = if replicated.is_some() {
+            loss_and_gradient(&model, sparse, &targets, settings.alpha).correct
+        } else {
+            state.correct
+        };
         let fit = FitReport {
-            rows: n,
+            rows: labels.len(),
             rows_per_class,
             iterations,
             reached_iteration_limit: !converged,
             final_loss: state.loss / n as f64,
             gradient_max: state.gradient_max / n as f64,
-            training_accuracy: state.correct as f64 / n as f64,
+            training_accuracy: correct as f64 / labels.len() as f64,
         };
         Ok(Head {
             name: name.to_string(),
@@ -432,6 +493,7 @@ mod tests {
             alpha: 0.5,
             max_iterations: 200,
             tolerance: 1e-6,
+            ..ClassifierSettings::default()
         };
         let head = fit(&settings);
         let (rows, labels) = toy();
@@ -491,6 +553,40 @@ mod tests {
         .to_string();
         assert!(error.contains("stance"), "{error}");
         assert!(error.contains("at least two classes"), "{error}");
+    }
+
+    #[test]
+    fn balanced_replication_gives_every_class_the_size_of_the_largest() {
+        let targets = [0, 0, 0, 0, 0, 1, 1, 2];
+        let rows = balanced_replication(&targets, 3);
+        let count = |class: usize| rows.iter().filter(|&&r| targets[r] == class).count();
+        assert_eq!((count(0), count(1), count(2)), (5, 5, 5));
+        // Class 1 (2 rows): 5 = 2 x 2 + 1, so its first row is copied 3 times, its second twice.
+        assert_eq!(rows.iter().filter(|&&r| r == 5).count(), 3);
+        assert_eq!(rows.iter().filter(|&&r| r == 6).count(), 2);
+        assert_eq!(rows.iter().filter(|&&r| r == 7).count(), 5);
+        assert_eq!(rows, balanced_replication(&targets, 3));
+    }
+
+    #[test]
+    fn balanced_weights_shift_predictions_toward_the_small_class() {
+        // An ambiguous feature shared by both classes, with class a four times as frequent.
+        let mut rows = Vec::new();
+        let mut labels = Vec::new();
+        for i in 0..50 {
+            let class_b = i % 5 == 0;
+            rows.push(SparseRow { indices: vec![0], values: vec![1.0] });
+            labels.push(if class_b { "b" } else { "a" }.to_string());
+        }
+        let dense = to_dense(&rows, 1);
+        let fit = |class_weight| {
+            let settings = ClassifierSettings { alpha: 0.01, class_weight, ..Default::default() };
+            Head::fit("h", dense.view(), &rows, &labels, &settings, &mut |_, _| {}).unwrap()
+        };
+        let plain = fit(ClassWeight::None).predict(&rows[0]);
+        let balanced = fit(ClassWeight::Balanced).predict(&rows[0]);
+        assert!((plain.probabilities[1] - 0.2).abs() < 0.02, "{plain:?}");
+        assert!((balanced.probabilities[1] - 0.5).abs() < 0.02, "{balanced:?}");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::classifier::ClassifierSettings;
+use crate::classifier::{ClassWeight, ClassifierSettings};
 use crate::cv::cross_validate;
 use crate::data::{self, Columns, InputFormat, Source};
 use crate::error::{Error, Result};
@@ -106,6 +106,10 @@ pub struct SettingsArgs {
     /// Stop when the largest gradient component per row is at most this.
     #[arg(long, default_value_t = 1e-4, value_name = "TOL")]
     pub tolerance: f64,
+    /// Class weighting: "balanced" makes every class weigh as much as the largest (by
+    /// replicating rows of smaller classes; linfa-logistic has no sample weights).
+    #[arg(long, value_enum, default_value = "none")]
+    pub class_weight: ClassWeight,
 }
 
 impl SettingsArgs {
@@ -140,6 +144,7 @@ impl SettingsArgs {
                 alpha: self.alpha,
                 max_iterations: self.max_iterations,
                 tolerance: self.tolerance,
+                class_weight: self.class_weight,
             },
         };
         settings.validate()?;
