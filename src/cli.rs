@@ -479,7 +479,7 @@ fn cross_validation(args: &EvalArgs, k: usize) -> Result<Outcome> {
             );
             for head in &result.heads {
                 out.push_str(&format!(
-                    "\n== {}\naccuracy     {}\nmacro-F1     {}\nweighted-F1  {}\nF1 per class: {}\n\npooled held-out predictions:\n{}",
+                    "\n== {}\naccuracy     {}\nmacro-F1     {}\nweighted-F1  {}\nF1 per class: {}\ncalibration of pooled held-out probabilities: expected calibration error {:.3}, Brier score {:.3}\n\npooled held-out predictions:\n{}",
                     head.head,
                     head.accuracy,
                     head.macro_f1,
@@ -489,6 +489,8 @@ fn cross_validation(args: &EvalArgs, k: usize) -> Result<Outcome> {
                         .map(|(class, f1)| format!("{class} {f1}"))
                         .collect::<Vec<_>>()
                         .join(", "),
+                    head.calibration.expected_calibration_error,
+                    head.calibration.brier_score,
                     head.pooled.to_text()
                 ));
             }
@@ -587,7 +589,11 @@ fn eval(args: EvalArgs) -> Result<Outcome> {
         ReportFormat::Json => {
             let heads: serde_json::Map<String, serde_json::Value> = evaluations
                 .iter()
-                .map(|e| (e.head.clone(), serde_json::to_value(&e.report).expect("reports serialize")))
+                .map(|e| {
+                    let mut value = serde_json::to_value(&e.report).expect("reports serialize");
+                    value["calibration"] = serde_json::to_value(&e.calibration).expect("serializes");
+                    (e.head.clone(), value)
+                })
                 .collect();
             let document = serde_json::json!({
                 "model": args.model.as_ref().map_or("shipped".to_string(), |p| p.display().to_string()),
@@ -697,6 +703,10 @@ fn report_text(evaluations: &[HeadEvaluation]) -> String {
             evaluation.head, evaluation.rows, evaluation.report.accuracy, evaluation.report.macro_avg.f1
         ));
         out.push_str(&evaluation.report.to_text());
+        out.push_str(&format!(
+            "calibration: expected calibration error {:.3} (10 bins), Brier score {:.3}\n",
+            evaluation.calibration.expected_calibration_error, evaluation.calibration.brier_score
+        ));
     }
     out
 }

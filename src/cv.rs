@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::metrics::Report;
+use crate::metrics::{Calibration, Report};
 use crate::model::{Model, TrainSettings, TrainingData};
 
 /// Assigns each row to one of `k` folds, stratified by `strata` (one class per row; `None` rows
@@ -73,8 +73,19 @@ pub struct HeadCv {
     pub class_f1: Vec<(String, MeanStd)>,
     /// The report of all held-out predictions pooled together.
     pub pooled: Report,
+    /// Calibration of all held-out probabilities pooled together (10 bins).
+    pub calibration: Calibration,
     /// Each fold's report.
     pub folds: Vec<Report>,
+}
+
+/// Held-out rows of one head in one fold: true class, predicted class and probabilities, all
+/// in the class order of the whole data set.
+#[derive(Default)]
+struct HeldOut {
+    truth: Vec<usize>,
+    predicted: Vec<usize>,
+    probabilities: Vec<Vec<f64>>,
 }
 
 /// The outcome of a cross-validation run.
@@ -109,10 +120,21 @@ pub fn cross_validate(
         return Err(Error::Settings("no label column given; name one with --label-column".into()));
     };
     let fold_of = stratified_folds(strata, k, seed);
+    // Class lists per head, from all the data.
+    let all_classes: Vec<Vec<String>> = data
+        .heads
+        .iter()
+        .map(|(_, labels)| {
+            let mut classes: Vec<String> = labels.iter().flatten().cloned().collect();
+            classes.sort();
+            classes.dedup();
+            classes
+        })
+        .collect();
 
-    let outcomes: Vec<Vec<(Vec<usize>, Vec<usize>)>> = (0..k)
+    let outcomes: Vec<Vec<HeldOut>> = (0..k)
         .into_par_iter()
-        .map(|fold| -> Result<Vec<(Vec<usize>, Vec<usize>)>> {
+        .map(|fold| -> Result<Vec<HeldOut>> {
             let pick = |held_out: bool| -> Vec<usize> {
                 (0..n).filter(|&i| (fold_of[i] == fold) == held_out).collect()
             };
@@ -136,17 +158,22 @@ pub fn cross_validate(
                 .iter()
                 .enumerate()
                 .map(|(h, head)| {
-                    let mut truth = Vec::new();
-                    let mut predicted = Vec::new();
+                    let mut held_out = HeldOut::default();
                     for (label, prediction) in test.heads[h].1.iter().zip(&predictions) {
-                        // A class absent from this fold's training rows cannot be predicted,
-                        // and the row is scored against the head's classes only when known.
-                        if let Some(t) = label.as_ref().and_then(|l| head.classes().iter().position(|c| c == l)) {
-                            truth.push(t);
-                            predicted.push(prediction[h].label);
+                        // Rows are scored in the class list of the whole data set, so that every
+                        // fold's report has the same columns; the fold's model may lack a class
+                        // that none of its training rows had, and then never predicts it.
+                        let Some(label) = label else { continue };
+                        let t = all_classes[h].binary_search(label).expect("classes come from the data");
+                        let mut probabilities = vec![0.0; all_classes[h].len()];
+                        for (class, &p) in head.classes().iter().zip(&prediction[h].probabilities) {
+                            probabilities[all_classes[h].binary_search(class).expect("fold classes are a subset")] = p;
                         }
+                        held_out.truth.push(t);
+                        held_out.predicted.push(crate::classifier::argmax(&probabilities));
+                        held_out.probabilities.push(probabilities);
                     }
-                    (truth, predicted)
+                    held_out
                 })
                 .collect();
             on_fold(fold);
@@ -154,22 +181,19 @@ pub fn cross_validate(
         })
         .collect::<Result<_>>()?;
 
-    // Class lists per head, from all the data, so every fold's report has the same columns.
     let heads = data
         .heads
         .iter()
         .enumerate()
-        .map(|(h, (name, labels))| {
-            let mut classes: Vec<String> = labels.iter().flatten().cloned().collect();
-            classes.sort();
-            classes.dedup();
+        .map(|(h, (name, _))| {
+            let classes = &all_classes[h];
             let reports: Vec<Report> = outcomes
                 .iter()
-                .map(|fold| {
-                    let (truth, predicted) = &fold[h];
-                    Report::new(&classes, truth, predicted)
-                })
+                .map(|fold| Report::new(classes, &fold[h].truth, &fold[h].predicted))
                 .collect();
+            let truth: Vec<usize> = outcomes.iter().flat_map(|f| f[h].truth.iter().copied()).collect();
+            let probabilities: Vec<Vec<f64>> =
+                outcomes.iter().flat_map(|f| f[h].probabilities.iter().cloned()).collect();
             let mut pooled_confusion = vec![vec![0; classes.len()]; classes.len()];
             for report in &reports {
                 for (t, row) in report.confusion.iter().enumerate() {
@@ -189,7 +213,8 @@ pub fn cross_validate(
                     .enumerate()
                     .map(|(c, class)| (class.clone(), metric(&|r| r.per_class[c].f1.unwrap_or(0.0))))
                     .collect(),
-                pooled: Report::from_confusion(&classes, pooled_confusion),
+                pooled: Report::from_confusion(classes, pooled_confusion),
+                calibration: Calibration::new(&truth, &probabilities, 10),
                 folds: reports,
             }
         })

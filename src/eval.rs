@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::data::{self, Columns, InputFormat, Record};
 use crate::error::{Error, Result};
-use crate::metrics::Report;
+use crate::metrics::{Calibration, Report};
 use crate::model::Model;
 use crate::predict::predict_records;
 
@@ -18,6 +18,8 @@ pub struct HeadEvaluation {
     /// Rows with a label for this head (rows with an empty label are skipped).
     pub rows: usize,
     pub report: Report,
+    /// Reliability of the predicted probabilities (10 bins).
+    pub calibration: Calibration,
 }
 
 /// Evaluates every head of `model` whose label column is in the file at `path`.
@@ -71,10 +73,12 @@ pub fn evaluate(
         check_known_labels(path, name, classes, &records, column)?;
         let mut truth = Vec::new();
         let mut predicted = Vec::new();
+        let mut probabilities = Vec::new();
         for (record, prediction) in records.iter().zip(&predictions) {
             if let Some(label) = &record.labels[column] {
                 truth.push(classes.iter().position(|c| c == label).expect("labels were checked"));
                 predicted.push(prediction[head_index].label);
+                probabilities.push(prediction[head_index].probabilities.clone());
             }
         }
         if truth.is_empty() {
@@ -87,6 +91,7 @@ pub fn evaluate(
             head: name.clone(),
             rows: truth.len(),
             report: Report::new(classes, &truth, &predicted),
+            calibration: Calibration::new(&truth, &probabilities, 10),
         });
     }
     Ok(evaluations)

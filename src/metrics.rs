@@ -193,6 +193,83 @@ impl Report {
     }
 }
 
+/// One confidence bin of a reliability diagram.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CalibrationBin {
+    /// The bin covers confidences in (lower, upper]; the first bin also includes its lower edge.
+    pub lower: f64,
+    pub upper: f64,
+    pub rows: usize,
+    /// Mean confidence (probability of the predicted class) of the rows in the bin.
+    pub confidence: Option<f64>,
+    /// Share of the rows in the bin whose prediction is right.
+    pub accuracy: Option<f64>,
+}
+
+/// How well predicted probabilities match observed frequencies.
+///
+/// - Expected calibration error: rows are put in `bins` equal-width bins by their confidence
+///   (the probability of the predicted class); ECE = sum over bins of
+///   (rows in bin / all rows) * |accuracy in bin - mean confidence in bin|.
+/// - Brier score: the mean over rows of sum over classes (p_k - y_k)^2, with y the one-hot truth;
+///   0 is perfect, 2 the worst possible.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Calibration {
+    pub expected_calibration_error: f64,
+    pub brier_score: f64,
+    pub bins: Vec<CalibrationBin>,
+}
+
+impl Calibration {
+    /// Computes calibration from each row's true class and class probabilities.
+    pub fn new(truth: &[usize], probabilities: &[Vec<f64>], bins: usize) -> Calibration {
+        assert_eq!(truth.len(), probabilities.len(), "one probability vector per row");
+        let n = truth.len();
+        let mut totals = vec![(0usize, 0.0f64, 0usize); bins];
+        let mut brier = 0.0;
+        for (&t, p) in truth.iter().zip(probabilities) {
+            let predicted = crate::classifier::argmax(p);
+            let confidence = p[predicted];
+            let bin = ((confidence * bins as f64).ceil() as usize).clamp(1, bins) - 1;
+            totals[bin].0 += 1;
+            totals[bin].1 += confidence;
+            totals[bin].2 += usize::from(predicted == t);
+            brier += p
+                .iter()
+                .enumerate()
+                .map(|(k, &pk)| (pk - if k == t { 1.0 } else { 0.0 }).powi(2))
+                .sum::<f64>();
+        }
+        let mut ece = 0.0;
+        let bins: Vec<CalibrationBin> = totals
+            .iter()
+            .enumerate()
+            .map(|(i, &(rows, confidence_sum, correct))| {
+                let (confidence, accuracy) = if rows == 0 {
+                    (None, None)
+                } else {
+                    let confidence = confidence_sum / rows as f64;
+                    let accuracy = correct as f64 / rows as f64;
+                    ece += rows as f64 / n as f64 * (accuracy - confidence).abs();
+                    (Some(confidence), Some(accuracy))
+                };
+                CalibrationBin {
+                    lower: i as f64 / bins as f64,
+                    upper: (i + 1) as f64 / bins as f64,
+                    rows,
+                    confidence,
+                    accuracy,
+                }
+            })
+            .collect();
+        Calibration {
+            expected_calibration_error: ece,
+            brier_score: if n == 0 { 0.0 } else { brier / n as f64 },
+            bins,
+        }
+    }
+}
+
 fn ratio(numerator: usize, denominator: usize) -> Option<f64> {
     if denominator == 0 {
         None
@@ -259,6 +336,34 @@ mod tests {
         let report = Report::new(&names(&["a", "b", "c"]), &[0, 1], &[0, 1]);
         assert_eq!(report.per_class[2].f1, None);
         assert_eq!(report.macro_avg.f1, 1.0);
+    }
+
+    #[test]
+    fn calibration_matches_hand_computed_values() {
+        // Two rows at confidence 0.9 (one right), one at 0.6 (right); 10 bins.
+        let truth = [0, 1, 0];
+        let probabilities = vec![vec![0.9, 0.1], vec![0.9, 0.1], vec![0.6, 0.4]];
+        let c = Calibration::new(&truth, &probabilities, 10);
+        // Bin (0.8, 0.9]: 2 rows, confidence 0.9, accuracy 0.5; bin (0.5, 0.6]: 1 row, 0.6 vs 1.
+        let ece = 2.0 / 3.0 * (0.5f64 - 0.9).abs() + 1.0 / 3.0 * (1.0f64 - 0.6).abs();
+        assert!((c.expected_calibration_error - ece).abs() < 1e-12);
+        let brier = ((0.1f64.powi(2) + 0.1f64.powi(2))
+            + (0.9f64.powi(2) + 0.9f64.powi(2))
+            + (0.4f64.powi(2) + 0.4f64.powi(2)))
+            / 3.0;
+        assert!((c.brier_score - brier).abs() < 1e-12);
+        assert_eq!(c.bins[8].rows, 2);
+        assert_eq!(c.bins[5].rows, 1);
+        assert_eq!(c.bins.iter().map(|b| b.rows).sum::<usize>(), 3);
+        assert_eq!(c.bins[0].accuracy, None);
+    }
+
+    #[test]
+    fn perfect_confident_predictions_are_perfectly_calibrated() {
+        let c = Calibration::new(&[0, 1], &[vec![1.0, 0.0], vec![0.0, 1.0]], 10);
+        assert_eq!(c.expected_calibration_error, 0.0);
+        assert_eq!(c.brier_score, 0.0);
+        assert_eq!(c.bins[9].rows, 2);
     }
 
     #[test]
