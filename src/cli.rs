@@ -59,9 +59,39 @@ pub struct TrainArgs {
     pub input_format: Option<InputFormat>,
     #[command(flatten)]
     pub settings: SettingsArgs,
+    #[command(flatten, next_help_heading = "Settings search")]
+    pub search: SearchArgs,
     /// Print only the final line.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// `train --search`: choose settings by cross-validation before the final fit.
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Choose --alpha (and, if given, n-gram ranges) by K-fold cross-validation on --data,
+    /// then train on all of it with the best; the search table is stored in the model.
+    #[arg(long)]
+    pub search: bool,
+    /// Alphas to try.
+    #[arg(long, value_delimiter = ',', default_value = "0.03,0.1,0.3,1,3", value_name = "A,B,...")]
+    pub search_alphas: Vec<f64>,
+    /// Word n-gram ranges to try [default: the --word-ngrams value].
+    #[arg(long, value_delimiter = ',', value_name = "RANGE,...")]
+    pub search_word_ngrams: Vec<String>,
+    /// Character n-gram ranges to try, "off" included [default: the --char-ngrams value].
+    #[arg(long, value_delimiter = ',', value_name = "RANGE|off,...")]
+    pub search_char_ngrams: Vec<String>,
+    /// Folds of the search.
+    #[arg(long, default_value_t = 5, value_name = "K")]
+    pub search_folds: usize,
+    /// What the search maximizes (averaged over heads): accuracy, macro-f1, weighted-f1 or
+    /// f1-avg:CLASS,CLASS (the mean F1 of those classes, e.g. SemEval-2016's f1-avg:FAVOR,AGAINST).
+    #[arg(long, default_value = "macro-f1", value_name = "METRIC")]
+    pub metric: String,
+    /// Seed of the fold shuffle.
+    #[arg(long, default_value_t = 42, value_name = "N")]
+    pub seed: u64,
 }
 
 /// Text, feature and classifier settings of `train`.
@@ -112,13 +142,18 @@ pub struct SettingsArgs {
     pub class_weight: ClassWeight,
 }
 
+/// Parses a character n-gram range, where "off" (or "none") means no character n-grams.
+fn parse_char_ngrams(text: &str) -> Result<Option<NgramRange>> {
+    match text.trim() {
+        "off" | "none" | "" => Ok(None),
+        range => Ok(Some(NgramRange::parse(range)?)),
+    }
+}
+
 impl SettingsArgs {
     /// Validates the flags into training settings.
     pub fn to_settings(&self) -> Result<TrainSettings> {
-        let char_ngrams = match self.char_ngrams.trim() {
-            "off" | "none" | "" => None,
-            range => Some(NgramRange::parse(range)?),
-        };
+        let char_ngrams = parse_char_ngrams(&self.char_ngrams)?;
         let settings = TrainSettings {
             pipeline: TextPipeline {
                 lowercase: true,
@@ -230,6 +265,10 @@ pub struct EvalArgs {
     /// Report format.
     #[arg(long, short, value_enum, default_value = "table")]
     pub format: ReportFormat,
+    /// Write a confusion-matrix heatmap and a reliability diagram per head as SVG files into
+    /// this directory (created if needed).
+    #[arg(long, value_name = "DIR")]
+    pub plot: Option<PathBuf>,
     /// Exit with status 1 when any head's accuracy is below this.
     #[arg(long, value_name = "FRACTION")]
     pub min_accuracy: Option<f64>,
@@ -306,7 +345,27 @@ fn same_file(input: &Path, output: &Path) -> bool {
 
 fn train(args: TrainArgs) -> Result<Outcome> {
     let started = Instant::now();
-    let settings = args.settings.to_settings()?;
+    let mut settings = args.settings.to_settings()?;
+    let metric: crate::metrics::Metric = args.search.metric.parse()?;
+    let space = if args.search.search {
+        let word_ngrams = if args.search.search_word_ngrams.is_empty() {
+            vec![settings.pipeline.word_ngrams]
+        } else {
+            args.search.search_word_ngrams.iter().map(|r| NgramRange::parse(r)).collect::<Result<_>>()?
+        };
+        let char_ngrams = if args.search.search_char_ngrams.is_empty() {
+            vec![settings.pipeline.char_ngrams]
+        } else {
+            args.search.search_char_ngrams.iter().map(|r| parse_char_ngrams(r)).collect::<Result<_>>()?
+        };
+        Some(crate::search::SearchSpace {
+            alphas: args.search.search_alphas.clone(),
+            word_ngrams,
+            char_ngrams,
+        })
+    } else {
+        None
+    };
     if same_file(&args.data, &args.output) {
         return Err(Error::Settings(format!(
             "--output {} is the training file itself; choose another path",
@@ -316,7 +375,6 @@ fn train(args: TrainArgs) -> Result<Outcome> {
     let training = read_training_data(&args.data, args.input_format, &args.text_column, &args.label_columns)?;
 
     let quiet = args.quiet;
-    let show_rounds = !quiet && std::io::stderr().is_terminal();
     let mut stdout = std::io::stdout().lock();
     let mut lines: Vec<String> = Vec::new();
     if !quiet {
@@ -327,7 +385,39 @@ fn train(args: TrainArgs) -> Result<Outcome> {
             &training.data_sha256[..16]
         ));
     }
+    let search = match &space {
+        Some(space) => {
+            let bar = progress_bar(0, "search", quiet);
+            let summary = crate::search::search(
+                &training,
+                &settings,
+                space,
+                &metric,
+                args.search.search_folds,
+                args.search.seed,
+                &|done, total| {
+                    bar.set_length(total as u64);
+                    bar.set_position(done as u64);
+                },
+            )?;
+            bar.finish_and_clear();
+            settings = crate::search::apply(&settings, &summary);
+            if !quiet {
+                lines.push(summary.to_text().trim_end().to_string());
+            }
+            Some(summary)
+        }
+        None => None,
+    };
     let mut head_lines: std::collections::BTreeMap<usize, Vec<String>> = Default::default();
+    // One bar per head, in iterations; hidden when stderr is not a terminal or with --quiet.
+    let bars = indicatif::MultiProgress::new();
+    let head_bars: Vec<indicatif::ProgressBar> = args
+        .label_columns
+        .iter()
+        .map(|name| bars.add(progress_bar(settings.classifier.max_iterations, &format!("training {name}"), quiet)))
+        .collect();
+    let bar_of = |name: &str| args.label_columns.iter().position(|n| n == name).map(|i| &head_bars[i]);
     let model = Model::train(&training, &settings, &mut |event| match event {
         TrainEvent::Vocabulary { terms, seconds } if !quiet => lines.push(format!(
             "vocabulary: {terms} terms ({}) in {seconds:.2} s",
@@ -337,12 +427,15 @@ fn train(args: TrainArgs) -> Result<Outcome> {
             head,
             iterations,
             loss,
-        } if show_rounds => {
-            eprint!("\rtraining {head}: {iterations} iterations, loss {loss:.4}   ");
+        } => {
+            if let Some(bar) = bar_of(head) {
+                bar.set_position(iterations);
+                bar.set_message(format!("loss {loss:.4}"));
+            }
         }
         TrainEvent::HeadDone { head, seconds } => {
-            if show_rounds {
-                eprint!("\r{:60}\r", "");
+            if let Some(bar) = bar_of(&head.name) {
+                bar.finish_and_clear();
             }
             let fit = &head.fit;
             let skipped = training.texts.len() - fit.rows;
@@ -383,6 +476,10 @@ fn train(args: TrainArgs) -> Result<Outcome> {
         _ => {}
     })?;
     lines.extend(head_lines.into_values().flatten());
+    let mut model = model;
+    if let Some(summary) = search {
+        model.set_search(summary);
+    }
     model.save(&args.output)?;
     let size = std::fs::metadata(&args.output).map(|m| m.len()).unwrap_or(0);
     lines.push(format!(
@@ -446,17 +543,9 @@ fn cross_validation(args: &EvalArgs, k: usize) -> Result<Outcome> {
     let started = Instant::now();
     let settings = args.settings.to_settings()?;
     let training = read_training_data(&args.data, args.input_format, &args.text_column, &args.label_columns)?;
-    let show_progress = std::io::stderr().is_terminal();
-    let done = std::sync::atomic::AtomicUsize::new(0);
-    let result = cross_validate(&training, &settings, k, args.seed, &|_| {
-        let finished = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-        if show_progress {
-            eprint!("\rcross-validation: {finished}/{k} folds done");
-        }
-    })?;
-    if show_progress {
-        eprint!("\r{:40}\r", "");
-    }
+    let bar = progress_bar(k as u64, "cross-validation folds", false);
+    let result = cross_validate(&training, &settings, k, args.seed, &|_| bar.inc(1))?;
+    bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
     let text = match args.format {
         ReportFormat::Json => {
@@ -500,12 +589,34 @@ fn cross_validation(args: &EvalArgs, k: usize) -> Result<Outcome> {
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(text.as_bytes()).map_err(Error::stdout)?;
     stdout.flush().map_err(Error::stdout)?;
+    if let Some(dir) = &args.plot {
+        for head in &result.heads {
+            let written = crate::plot::write_head_plots(dir, &head.head, &head.pooled, &head.calibration)?;
+            report_written(&written);
+        }
+    }
     let scores: Vec<(&str, f64, f64)> = result
         .heads
         .iter()
         .map(|h| (h.head.as_str(), h.accuracy.mean, h.macro_f1.mean))
         .collect();
     Ok(gate(args, &scores))
+}
+
+/// A progress bar on standard error; indicatif draws nothing when stderr is not a terminal,
+/// and `hidden` hides it in any case.
+fn progress_bar(length: u64, label: &str, hidden: bool) -> indicatif::ProgressBar {
+    if hidden {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(Some(length), indicatif::ProgressDrawTarget::stderr());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{prefix:>24} [{bar:30}] {pos}/{len} {msg} ({elapsed})")
+            .expect("the template is valid")
+            .progress_chars("=> "),
+    );
+    bar.set_prefix(label.to_string());
+    bar
 }
 
 fn describe_features(settings: &TrainSettings) -> String {
@@ -606,11 +717,24 @@ fn eval(args: EvalArgs) -> Result<Outcome> {
     stdout.write_all(text.as_bytes()).map_err(Error::stdout)?;
     stdout.flush().map_err(Error::stdout)?;
 
+    if let Some(dir) = &args.plot {
+        for evaluation in &evaluations {
+            let written = crate::plot::write_head_plots(dir, &evaluation.head, &evaluation.report, &evaluation.calibration)?;
+            report_written(&written);
+        }
+    }
     let scores: Vec<(&str, f64, f64)> = evaluations
         .iter()
         .map(|e| (e.head.as_str(), e.report.accuracy, e.report.macro_avg.f1))
         .collect();
     Ok(gate(&args, &scores))
+}
+
+/// Tells on stderr which files were written, so stdout stays the report.
+fn report_written(paths: &[PathBuf]) {
+    for path in paths {
+        eprintln!("wrote {}", path.display());
+    }
 }
 
 /// Applies the --min-* thresholds to (head, accuracy, macro-F1) scores.

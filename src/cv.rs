@@ -36,7 +36,7 @@ pub fn stratified_folds(strata: &[Option<String>], k: usize, seed: u64) -> Vec<u
 }
 
 /// Mean and standard deviation (sample, n - 1) of a metric over folds.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct MeanStd {
     pub mean: f64,
     pub std: f64,

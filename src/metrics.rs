@@ -16,6 +16,99 @@
 
 use serde::Serialize;
 
+/// The headline metric used to compare settings and summarize a report.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum Metric {
+    Accuracy,
+    MacroF1,
+    WeightedF1,
+    /// The mean F1 of some classes only, such as SemEval-2016's average of FAVOR and AGAINST.
+    F1Average(Vec<String>),
+}
+
+impl std::str::FromStr for Metric {
+    type Err = crate::Error;
+
+    /// Parses `accuracy`, `macro-f1`, `weighted-f1` or `f1-avg:CLASS,CLASS,...`.
+    fn from_str(text: &str) -> crate::Result<Metric> {
+        let lower = text.trim().to_ascii_lowercase();
+        match lower.as_str() {
+            "accuracy" => Ok(Metric::Accuracy),
+            "macro-f1" => Ok(Metric::MacroF1),
+            "weighted-f1" => Ok(Metric::WeightedF1),
+            _ => match text.trim().split_once(':') {
+                Some((name, classes)) if name.eq_ignore_ascii_case("f1-avg") => {
+                    let classes: Vec<String> = classes
+                        .split(',')
+                        .map(|c| c.trim().to_string())
+                        .filter(|c| !c.is_empty())
+                        .collect();
+                    if classes.is_empty() {
+                        return Err(crate::Error::Settings(
+                            "--metric f1-avg needs classes, for example f1-avg:FAVOR,AGAINST".into(),
+                        ));
+                    }
+                    Ok(Metric::F1Average(classes))
+                }
+                _ => Err(crate::Error::Settings(format!(
+                    "--metric '{text}' is not one of accuracy, macro-f1, weighted-f1, f1-avg:CLASS,CLASS"
+                ))),
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for Metric {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Metric::Accuracy => write!(f, "accuracy"),
+            Metric::MacroF1 => write!(f, "macro-f1"),
+            Metric::WeightedF1 => write!(f, "weighted-f1"),
+            Metric::F1Average(classes) => write!(f, "f1-avg:{}", classes.join(",")),
+        }
+    }
+}
+
+impl Metric {
+    /// Checks that every class an f1-avg names exists among `classes` of head `head`.
+    pub fn check_classes(&self, head: &str, classes: &[String]) -> crate::Result<()> {
+        if let Metric::F1Average(wanted) = self {
+            let missing: Vec<&String> = wanted.iter().filter(|c| !classes.contains(c)).collect();
+            if !missing.is_empty() {
+                return Err(crate::Error::Settings(format!(
+                    "--metric {self}: head '{head}' has no class {} (its classes: {})",
+                    missing.iter().map(|c| format!("'{c}'")).collect::<Vec<_>>().join(", "),
+                    classes.join(", ")
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The metric's value on `report` (an n/a F1 counts as 0).
+    pub fn score(&self, report: &Report) -> f64 {
+        match self {
+            Metric::Accuracy => report.accuracy,
+            Metric::MacroF1 => report.macro_avg.f1,
+            Metric::WeightedF1 => report.weighted_avg.f1,
+            Metric::F1Average(classes) => {
+                let values: Vec<f64> = classes
+                    .iter()
+                    .map(|class| {
+                        report
+                            .per_class
+                            .iter()
+                            .find(|m| &m.class == class)
+                            .and_then(|m| m.f1)
+                            .unwrap_or(0.0)
+                    })
+                    .collect();
+                values.iter().sum::<f64>() / values.len().max(1) as f64
+            }
+        }
+    }
+}
+
 /// Metrics of one class.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ClassMetrics {
@@ -336,6 +429,20 @@ mod tests {
         let report = Report::new(&names(&["a", "b", "c"]), &[0, 1], &[0, 1]);
         assert_eq!(report.per_class[2].f1, None);
         assert_eq!(report.macro_avg.f1, 1.0);
+    }
+
+    #[test]
+    fn metrics_parse_and_score() {
+        let report = Report::new(&names(&["a", "b", "c"]), &[0, 0, 1, 2], &[0, 1, 1, 1]);
+        // a: F1 2/3; b: TP1 FP2 FN0 -> 2/4; c: 0.
+        let f1_ab: Metric = "f1-avg:a,b".parse().unwrap();
+        assert!((f1_ab.score(&report) - (2.0 / 3.0 + 0.5) / 2.0).abs() < 1e-12);
+        assert_eq!("accuracy".parse::<Metric>().unwrap().score(&report), 0.5);
+        assert_eq!("Macro-F1".parse::<Metric>().unwrap(), Metric::MacroF1);
+        assert!("f1-avg:".parse::<Metric>().is_err());
+        assert!("auc".parse::<Metric>().is_err());
+        assert!(f1_ab.check_classes("h", &names(&["a", "c"])).is_err());
+        assert_eq!(f1_ab.to_string(), "f1-avg:a,b");
     }
 
     #[test]

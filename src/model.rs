@@ -26,6 +26,70 @@ pub static SHIPPED_MODEL: &[u8] = include_bytes!("../models/stancekit-news.json"
 /// The name the shipped model goes by in messages.
 pub const SHIPPED_MODEL_NAME: &str = "<shipped model stancekit-news>";
 
+/// The memory the dense training matrices may take when `STANCEKIT_MEMORY_BUDGET` is not set:
+/// 4 GiB.
+pub const DEFAULT_MEMORY_BUDGET: u64 = 4 << 30;
+
+/// The environment variable that sets the memory budget of training, as a size such as `4GiB`,
+/// `512M`, `1.5G` or a plain number of bytes (K, M, G, T and KiB, MiB, GiB, TiB are powers of
+/// 1024; KB, MB, GB, TB powers of 1000).
+pub const MEMORY_BUDGET_VARIABLE: &str = "STANCEKIT_MEMORY_BUDGET";
+
+/// The memory budget of training: `STANCEKIT_MEMORY_BUDGET` when set, else 4 GiB.
+pub fn memory_budget() -> Result<u64> {
+    match std::env::var(MEMORY_BUDGET_VARIABLE) {
+        Ok(value) => parse_size(&value).ok_or_else(|| {
+            Error::Settings(format!(
+                "{MEMORY_BUDGET_VARIABLE}='{value}' is not a size such as 4GiB, 512M or 1000000 (bytes)"
+            ))
+        }),
+        Err(std::env::VarError::NotPresent) => Ok(DEFAULT_MEMORY_BUDGET),
+        Err(std::env::VarError::NotUnicode(_)) => Err(Error::Settings(format!(
+            "{MEMORY_BUDGET_VARIABLE} is not valid UTF-8"
+        ))),
+    }
+}
+
+/// Parses a size: a number of bytes with an optional unit (see [`MEMORY_BUDGET_VARIABLE`]).
+pub fn parse_size(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    let multiplier: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kib" => 1024.0,
+        "m" | "mib" => 1024.0 * 1024.0,
+        "g" | "gib" => 1024.0 * 1024.0 * 1024.0,
+        "t" | "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        "kb" => 1e3,
+        "mb" => 1e6,
+        "gb" => 1e9,
+        "tb" => 1e12,
+        _ => return None,
+    };
+    let bytes = number * multiplier;
+    (bytes.is_finite() && bytes >= 1.0 && bytes < u64::MAX as f64).then_some(bytes as u64)
+}
+
+/// Shows a byte count to people: "512 B", "3.2 MiB", "5.00 GiB".
+fn human_bytes(bytes: u128) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.2} {}", UNITS[unit])
+    }
+}
+
 /// Every setting of a training run.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TrainSettings {
@@ -56,6 +120,9 @@ pub struct TrainingSummary {
     pub text_column: String,
     /// All settings used.
     pub settings: TrainSettings,
+    /// The cross-validated search that chose the settings, when `train --search` ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search: Option<crate::search::SearchSummary>,
 }
 
 /// A trained model: the vectorizer, one head per label column and the training summary.
@@ -133,10 +200,25 @@ pub fn sha256_file(path: &Path) -> Result<String> {
 
 impl Model {
     /// Trains the vectorizer on all sentences and one head per label column on the sentences
-    /// that have a label for it.
+    /// that have a label for it, within the memory budget of [`memory_budget`]
+    /// (`STANCEKIT_MEMORY_BUDGET`, default 4 GiB).
     pub fn train(
         data: &TrainingData,
         settings: &TrainSettings,
+        on_event: &mut (dyn FnMut(TrainEvent<'_>) + Send),
+    ) -> Result<Model> {
+        let budget = memory_budget()?;
+        Model::train_within(data, settings, budget, on_event)
+    }
+
+    /// [`Model::train`] with an explicit memory budget in bytes for the dense matrices that
+    /// linfa-logistic fits on. When they would need more, training stops before allocating
+    /// them, with an [`Error::Settings`] that names the size and a `--max-features` and a
+    /// `--min-df` that would fit.
+    pub fn train_within(
+        data: &TrainingData,
+        settings: &TrainSettings,
+        memory_budget: u64,
         on_event: &mut (dyn FnMut(TrainEvent<'_>) + Send),
     ) -> Result<Model> {
         settings.validate()?;
@@ -145,9 +227,11 @@ impl Model {
                 "no label column given; name one with --label-column".into(),
             ));
         }
+        check_heads(data)?;
         let started = Instant::now();
         let features = Vectorizer::fit(&settings.pipeline, &settings.tfidf, &data.texts)?;
         let rows = features.transform(&data.texts);
+        check_memory(data, settings, &rows, features.len(), memory_budget)?;
         on_event(TrainEvent::Vocabulary {
             terms: features.len(),
             seconds: started.elapsed().as_secs_f64(),
@@ -229,6 +313,7 @@ impl Model {
                 rows: data.texts.len(),
                 text_column: data.text_column.clone(),
                 settings: settings.clone(),
+                search: None,
             },
         })
     }
@@ -251,6 +336,11 @@ impl Model {
     /// The training summary.
     pub fn training(&self) -> &TrainingSummary {
         &self.training
+    }
+
+    /// Records the search that chose this model's settings.
+    pub fn set_search(&mut self, search: crate::search::SearchSummary) {
+        self.training.search = Some(search);
     }
 
     /// The stancekit version that wrote this model.
@@ -374,8 +464,19 @@ impl Model {
         if self.heads.is_empty() {
             return Err("it has no heads".into());
         }
+        let mut names = std::collections::HashSet::new();
         for head in &self.heads {
             head.check(self.features.len())?;
+            if head.name.trim().is_empty() {
+                return Err("a head has no name".into());
+            }
+            if !names.insert(head.name.as_str()) {
+                return Err(format!("it has two heads named '{}'", head.name));
+            }
+            let mut classes = std::collections::HashSet::new();
+            if let Some(twice) = head.classes().iter().find(|c| !classes.insert(c.as_str())) {
+                return Err(format!("head '{}' lists the class '{twice}' twice", head.name));
+            }
         }
         Ok(())
     }
@@ -389,6 +490,132 @@ impl Model {
     }
 }
 
+/// The name of the training file in messages.
+fn data_name(data: &TrainingData) -> String {
+    if data.data_file.is_empty() {
+        "the training data".to_string()
+    } else {
+        data.data_file.clone()
+    }
+}
+
+/// Refuses, before any work, a head whose column is empty in every row or holds one class.
+fn check_heads(data: &TrainingData) -> Result<()> {
+    for (name, labels) in &data.heads {
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for label in labels.iter().flatten() {
+            *counts.entry(label.as_str()).or_insert(0) += 1;
+        }
+        let fail = |message: String| {
+            Err(Error::Training {
+                head: name.clone(),
+                message,
+            })
+        };
+        match counts.len() {
+            0 => {
+                return fail(format!(
+                    "the column '{name}' of {} is empty in every row; fill it in or drop --label-column {name}",
+                    data_name(data)
+                ))
+            }
+            1 => {
+                let (only, n) = counts.into_iter().next().expect("one class");
+                return fail(format!(
+                    "all {n} labeled rows of {} have the class '{only}'; a classifier needs at least two classes",
+                    data_name(data)
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// How many rows the dense matrices of a training run hold in all: the shared matrix of all
+/// rows when a head has every row labeled, a matrix of its labeled rows for each other head,
+/// and the replicated rows of each head with balanced class weights. Heads train in parallel,
+/// so all of them can be alive at once.
+fn dense_rows(data: &TrainingData, settings: &TrainSettings) -> (u128, u128) {
+    let n = data.texts.len() as u128;
+    let mut shared = 0;
+    let mut replicated = 0;
+    let mut total = 0;
+    for (_, labels) in &data.heads {
+        let mut counts: BTreeMap<&str, u128> = BTreeMap::new();
+        for label in labels.iter().flatten() {
+            *counts.entry(label.as_str()).or_insert(0) += 1;
+        }
+        let labeled: u128 = counts.values().sum();
+        if labeled == n {
+            shared = n;
+        } else {
+            total += labeled;
+        }
+        if settings.classifier.class_weight == crate::classifier::ClassWeight::Balanced {
+            let largest = counts.values().copied().max().unwrap_or(0);
+            replicated += largest * counts.len() as u128;
+        }
+    }
+    (total + shared + replicated, replicated)
+}
+
+/// Fails with the size and the settings that would fit when the dense matrices of training
+/// (see [`dense_rows`]) would take more than `budget` bytes.
+fn check_memory(
+    data: &TrainingData,
+    settings: &TrainSettings,
+    rows: &[SparseRow],
+    n_features: usize,
+    budget: u64,
+) -> Result<()> {
+    const BYTES: u128 = std::mem::size_of::<f32>() as u128;
+    let (matrix_rows, replicated) = dense_rows(data, settings);
+    let needed = matrix_rows * n_features as u128 * BYTES;
+    if needed <= budget as u128 {
+        return Ok(());
+    }
+    let fitting_features = (budget as u128 / (matrix_rows * BYTES).max(1)) as usize;
+    let mut advice = Vec::new();
+    if fitting_features == 0 {
+        advice.push(format!(
+            "even one feature would not fit with {matrix_rows} matrix rows; train on fewer rows"
+        ));
+    } else {
+        advice.push(format!("--max-features {fitting_features}"));
+        // The document frequency of every kept term, to find the --min-df that fits.
+        let mut df = vec![0usize; n_features];
+        for row in rows {
+            for &index in &row.indices {
+                df[index as usize] += 1;
+            }
+        }
+        df.sort_unstable_by(|a, b| b.cmp(a));
+        // Terms with df >= df[fitting_features] would be more than fit; one more than that works.
+        let min_df = df[fitting_features] + 1;
+        let kept = df.iter().take_while(|&&d| d >= min_df).count();
+        if min_df > settings.tfidf.min_df && kept > 0 {
+            advice.push(format!("--min-df {min_df} (keeps {kept} terms)"));
+        }
+    }
+    if settings.classifier.class_weight == crate::classifier::ClassWeight::Balanced {
+        advice.push("--class-weight none (saves the replicated rows)".into());
+    }
+    advice.push(format!("a larger {MEMORY_BUDGET_VARIABLE}"));
+    Err(Error::Settings(format!(
+        "training {} would need {} for its dense matrices ({matrix_rows} rows{} x {n_features} features x 4 bytes), more than the memory budget of {}; what would fit: {}",
+        data_name(data),
+        human_bytes(needed),
+        if replicated > 0 {
+            format!(", {replicated} of them replicated for --class-weight balanced")
+        } else {
+            String::new()
+        },
+        human_bytes(budget as u128),
+        advice.join(", or ")
+    )))
+}
+
 /// The fields every model file version has; read first so that a foreign or newer file gets a
 /// precise message instead of a parse error deep inside.
 #[derive(Deserialize)]
@@ -398,7 +625,51 @@ struct Envelope {
     crate_version: Option<String>,
 }
 
+/// Temporary files being written by [`write_atomically`], removed by the Ctrl-C handler.
+static UNFINISHED: std::sync::Mutex<Vec<std::path::PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// Makes Ctrl-C (SIGINT) during a save remove the unfinished temporary file before the process
+/// ends, with status 130 as a shell reports an interrupted command. Installed on the first
+/// save, and only when SIGINT still has its default action: a program that embeds stancekit
+/// and handles or ignores SIGINT itself keeps its own handling. Outside a save, Ctrl-C ends
+/// the process as before (nothing is left behind then: an earlier model is only ever replaced
+/// by a rename).
+fn remove_unfinished_files_on_interrupt() {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        let _ = ctrlc::try_set_handler(|| {
+            let unfinished = UNFINISHED.lock().map(|files| files.clone()).unwrap_or_default();
+            for file in unfinished {
+                let _ = std::fs::remove_file(file);
+            }
+            eprintln!("stancekit: interrupted");
+            std::process::exit(130);
+        });
+    });
+}
+
+/// Checks that [`write_atomically`] could write `path` (not a directory, and a temporary file
+/// can be created beside it), so that a long training run can be refused before it starts
+/// rather than lost after it ends. Creates nothing that stays.
+pub fn check_writable(path: &Path) -> Result<()> {
+    if path.is_dir() {
+        return Err(Error::file(path, "is a directory; give a file name for the output"));
+    }
+    let directory = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    tempfile::Builder::new()
+        .prefix(".stancekit-")
+        .suffix(".tmp")
+        .tempfile_in(directory)
+        .map(drop)
+        .map_err(|e| Error::io(path, "creating a temporary file beside", e))
+}
+
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename.
+/// Interrupted with Ctrl-C, it removes the temporary file (see
+/// [`remove_unfinished_files_on_interrupt`]); `path` is never left half-written.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     if path.is_dir() {
         return Err(Error::file(path, "is a directory; give a file name for the output"));
@@ -407,6 +678,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
+    remove_unfinished_files_on_interrupt();
     let mut builder = tempfile::Builder::new();
     builder.prefix(".stancekit-").suffix(".tmp");
     // Temporary files are private (0600) by default; the result is an ordinary readable file.
@@ -415,12 +687,148 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut temporary = builder
         .tempfile_in(directory)
         .map_err(|e| Error::io(path, "creating a temporary file beside", e))?;
-    temporary
+    let temporary_path = temporary.path().to_path_buf();
+    if let Ok(mut files) = UNFINISHED.lock() {
+        files.push(temporary_path.clone());
+    }
+    let result = temporary
         .write_all(bytes)
         .and_then(|_| temporary.as_file().sync_all())
-        .map_err(|e| Error::io(path, "writing", e))?;
-    temporary
-        .persist(path)
-        .map_err(|e| Error::io(path, "replacing", e.error))?;
-    Ok(())
+        .map_err(|e| Error::io(path, "writing", e))
+        .and_then(|_| {
+            temporary
+                .persist(path)
+                .map(drop)
+                .map_err(|e| Error::io(path, "replacing", e.error))
+        });
+    if let Ok(mut files) = UNFINISHED.lock() {
+        files.retain(|f| f != &temporary_path);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toy_data() -> TrainingData {
+        let texts: Vec<String> = (0..40)
+            .map(|i| {
+                let topic = ["peace", "war", "grain", "ships", "oil", "gas", "law"][i % 7];
+                let when = ["now", "later", "soon", "never", "again", "today", "maybe", "often", "rarely", "always", "twice"];
+                format!("talks about {topic} and {}", when[i % 11])
+            })
+            .collect();
+        let stance: Vec<Option<String>> = (0..40).map(|i| Some(["a", "b"][i % 2].to_string())).collect();
+        let partial: Vec<Option<String>> = (0..40)
+            .map(|i| (i % 4 != 0).then(|| ["x", "y", "y"][i % 3].to_string()))
+            .collect();
+        TrainingData {
+            texts,
+            heads: vec![("stance".into(), stance), ("other".into(), partial)],
+            data_file: "toy.csv".into(),
+            data_sha256: String::new(),
+            text_column: "text".into(),
+        }
+    }
+
+    fn settings() -> TrainSettings {
+        TrainSettings {
+            tfidf: TfidfSettings {
+                min_df: 1,
+                ..TfidfSettings::default()
+            },
+            ..TrainSettings::default()
+        }
+    }
+
+    #[test]
+    fn sizes_parse_with_units() {
+        assert_eq!(parse_size("1000"), Some(1000));
+        assert_eq!(parse_size("4GiB"), Some(4 << 30));
+        assert_eq!(parse_size("4 g"), Some(4 << 30));
+        assert_eq!(parse_size("512M"), Some(512 << 20));
+        assert_eq!(parse_size("1.5K"), Some(1536));
+        assert_eq!(parse_size("2GB"), Some(2_000_000_000));
+        assert_eq!(parse_size("lots"), None);
+        assert_eq!(parse_size("-1"), None);
+        assert_eq!(parse_size("0"), None);
+        assert_eq!(parse_size("1e99"), None);
+        assert_eq!(human_bytes(512), "512 B");
+        assert_eq!(human_bytes(5 << 30), "5.00 GiB");
+    }
+
+    #[test]
+    fn a_tiny_memory_budget_is_refused_with_settings_that_fit() {
+        let data = toy_data();
+        let error = Model::train_within(&data, &settings(), 1_000, &mut |_| {}).unwrap_err();
+        assert!(matches!(error, Error::Settings(_)), "{error:?}");
+        let message = error.to_string();
+        // 40 shared rows (stance is complete) plus 30 for the partly labeled head.
+        assert!(message.contains("training toy.csv would need"), "{message}");
+        assert!(message.contains("(70 rows x "), "{message}");
+        assert!(message.contains("more than the memory budget of 1000 B"), "{message}");
+        // 1000 / (70 x 4) = 3 features.
+        assert!(message.contains("--max-features 3"), "{message}");
+        let fitting = TrainSettings {
+            tfidf: TfidfSettings {
+                min_df: 1,
+                max_features: Some(3),
+                ..TfidfSettings::default()
+            },
+            ..TrainSettings::default()
+        };
+        let model = Model::train_within(&data, &fitting, 1_000, &mut |_| {}).unwrap();
+        assert_eq!(model.features().len(), 3);
+        // Balanced class weights count their replicated rows.
+        let mut balanced = fitting.clone();
+        balanced.classifier.class_weight = crate::classifier::ClassWeight::Balanced;
+        let message = Model::train_within(&data, &balanced, 1_000, &mut |_| {}).unwrap_err().to_string();
+        assert!(message.contains("replicated for --class-weight balanced"), "{message}");
+        // The default budget is far above this.
+        assert!(Model::train_within(&data, &settings(), DEFAULT_MEMORY_BUDGET, &mut |_| {}).is_ok());
+    }
+
+    #[test]
+    fn heads_without_two_classes_are_refused_before_any_work() {
+        let mut data = toy_data();
+        data.heads[1].1 = vec![None; 40];
+        let message = Model::train_within(&data, &settings(), u64::MAX, &mut |_| {}).unwrap_err().to_string();
+        assert!(message.contains("the column 'other' of toy.csv is empty in every row"), "{message}");
+        data.heads[1].1 = vec![Some("x".into()); 40];
+        let message = Model::train_within(&data, &settings(), u64::MAX, &mut |_| {}).unwrap_err().to_string();
+        assert!(message.contains("all 40 labeled rows of toy.csv have the class 'x'"), "{message}");
+    }
+
+    #[test]
+    fn loading_refuses_models_that_would_misbehave() {
+        let model = Model::train_within(&toy_data(), &settings(), u64::MAX, &mut |_| {}).unwrap();
+        let mut json: serde_json::Value = serde_json::from_slice(&model.to_json()).unwrap();
+        let load = |json: &serde_json::Value| Model::from_json(json.to_string().as_bytes(), Path::new("m.json"));
+        assert!(load(&json).is_ok());
+        json["features"]["pipeline"]["word_ngrams"]["min"] = 0.into();
+        assert!(load(&json).unwrap_err().to_string().contains("n-gram range 0-2 is invalid"));
+        json["features"]["pipeline"]["word_ngrams"]["min"] = 1.into();
+        let first = json["heads"][0].clone();
+        json["heads"].as_array_mut().unwrap().push(first);
+        assert!(load(&json).unwrap_err().to_string().contains("two heads named 'stance'"));
+    }
+
+    #[test]
+    fn saving_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.json");
+        write_atomically(&path, b"first").unwrap();
+        write_atomically(&path, b"second").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"second");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        let error = write_atomically(&dir.path().join("missing/m.json"), b"x").unwrap_err();
+        assert!(error.to_string().contains("missing/m.json"), "{error}");
+        assert!(check_writable(&path).is_ok());
+        assert!(check_writable(&dir.path().join("missing/m.json")).is_err());
+        assert!(check_writable(dir.path()).unwrap_err().to_string().contains("is a directory"));
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        let pending = UNFINISHED.lock().unwrap();
+        assert!(!pending.iter().any(|file| file.starts_with(dir.path())), "{pending:?}");
+    }
 }

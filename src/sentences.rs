@@ -48,10 +48,15 @@ fn split_paragraph<'a>(
             Some((pending_start, _)) => (pending_start, end),
             None => (start, end),
         };
-        // An agency tag after a dateline ("MOSCOW, June 17. /TASS/.") belongs to the dateline.
+        // An agency tag after a dateline ("MOSCOW, June 17. /TASS/.") belongs to the dateline,
+        // when both are in this paragraph: a sentence never spans a line end.
         if piece.starts_with('/') {
             if let Some(previous) = out.last() {
-                if previous.end <= merged.0 && article[previous.end..merged.0].trim().is_empty() && pending.is_none() {
+                if previous.start >= offset
+                    && previous.end <= merged.0
+                    && article[previous.end..merged.0].trim().is_empty()
+                    && pending.is_none()
+                {
                     let start = previous.start;
                     out.pop();
                     push_trimmed(article, (start, end), out);
@@ -157,6 +162,14 @@ mod tests {
             texts("MOSCOW, June 17. /TASS/. Russia said so. Then /slash/ words."),
             vec!["MOSCOW, June 17. /TASS/.", "Russia said so.", "Then /slash/ words."]
         );
+    }
+
+    #[test]
+    fn agency_tags_do_not_join_the_previous_line() {
+        // Found by the property tests: a line starting with '/' was merged into the last
+        // sentence of the line before, giving a sentence across a line end.
+        assert_eq!(texts("\0\n/"), vec!["\0", "/"]);
+        assert_eq!(texts("MOSCOW, June 17.\n/TASS/. Russia said so."), vec!["MOSCOW, June 17.", "/TASS/.", "Russia said so."]);
     }
 
     #[test]

@@ -7,17 +7,38 @@ use unicode_segmentation::UnicodeSegmentation;
 
 use crate::error::{Error, Result};
 
-/// An inclusive range of n-gram lengths, such as 1..=2.
+/// An inclusive range of n-gram lengths, such as 1..=2. Read from a model file, it is checked
+/// like [`NgramRange::new`] (a range of 0 or of a huge length would make the tokenizer panic or
+/// run for ever; found by fuzzing model loading).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "UncheckedNgramRange")]
 pub struct NgramRange {
     pub min: usize,
     pub max: usize,
 }
 
+/// The serialized form of [`NgramRange`], before it is checked.
+#[derive(Deserialize)]
+struct UncheckedNgramRange {
+    min: usize,
+    max: usize,
+}
+
+impl TryFrom<UncheckedNgramRange> for NgramRange {
+    type Error = String;
+
+    fn try_from(range: UncheckedNgramRange) -> std::result::Result<Self, String> {
+        NgramRange::new(range.min, range.max).map_err(|e| e.to_string())
+    }
+}
+
+/// The longest n-gram [`NgramRange::new`] accepts.
+pub const MAX_NGRAM: usize = 10;
+
 impl NgramRange {
     /// A checked range: 1 <= min <= max <= 10.
     pub fn new(min: usize, max: usize) -> Result<Self> {
-        if min == 0 || min > max || max > 10 {
+        if min == 0 || min > max || max > MAX_NGRAM {
             return Err(Error::Settings(format!(
                 "n-gram range {min}-{max} is invalid: it needs 1 <= min <= max <= 10"
             )));
@@ -123,9 +144,14 @@ pub fn normalize(text: &str, lowercase: bool) -> String {
 }
 
 /// Splits normalized text into word tokens on Unicode word boundaries (UAX #29). Contractions
-/// stay whole ("don't", "won't"), so negations are kept.
+/// stay whole ("don't", "won't"), so negations are kept. A combining mark after a space makes
+/// UAX #29 glue the space to it ("a \u{301}b" has the word " \u{301}"); words are trimmed, so
+/// no token holds whitespace (found by the property tests).
 pub fn words(normalized: &str) -> impl Iterator<Item = &str> {
-    normalized.unicode_words()
+    normalized
+        .unicode_words()
+        .map(str::trim)
+        .filter(|word| !word.is_empty())
 }
 
 /// A prepared pipeline: the settings plus the stemmer built from them.
@@ -189,8 +215,10 @@ impl Tokenizer {
         let tokens: Vec<String> = raw_words.iter().map(|w| self.token(w)).collect();
         let mut term = String::with_capacity(64);
 
-        let range = self.pipeline.word_ngrams;
-        for n in range.min..=range.max {
+        // The fields of NgramRange are public, so a range may not have been checked; lengths
+        // are clamped to 1..=MAX_NGRAM rather than panicking or looping for ever.
+        let clamp = |range: NgramRange| range.min.max(1)..=range.max.min(MAX_NGRAM);
+        for n in clamp(self.pipeline.word_ngrams) {
             for window in tokens.windows(n) {
                 term.clear();
                 term.push_str(WORD_PREFIX);
@@ -215,7 +243,7 @@ impl Tokenizer {
                     padded.extend(word.chars());
                 }
                 padded.push(' ');
-                for n in range.min..=range.max {
+                for n in clamp(range) {
                     if n > padded.len() {
                         break;
                     }
@@ -335,6 +363,28 @@ mod tests {
         assert!(NgramRange::parse("2-1").is_err());
         assert!(NgramRange::parse("0-1").is_err());
         assert!(NgramRange::parse("a-b").is_err());
+    }
+
+    #[test]
+    fn ranges_from_files_are_checked_and_unchecked_ranges_do_not_panic() {
+        let bad: std::result::Result<NgramRange, _> = serde_json::from_str(r#"{"min": 0, "max": 2}"#);
+        assert!(bad.unwrap_err().to_string().contains("n-gram range 0-2 is invalid"));
+        let good: NgramRange = serde_json::from_str(r#"{"min": 1, "max": 3}"#).unwrap();
+        assert_eq!(good, NgramRange { min: 1, max: 3 });
+        let pipeline = TextPipeline {
+            word_ngrams: NgramRange { min: 0, max: usize::MAX },
+            char_ngrams: Some(NgramRange { min: 0, max: usize::MAX }),
+            ..TextPipeline::default()
+        };
+        let terms = Tokenizer::new(&pipeline).terms("ready for talks");
+        assert!(terms.contains(&"w:readi for talk".to_string()), "{terms:?}");
+    }
+
+    #[test]
+    fn words_hold_no_whitespace() {
+        // UAX #29 glues a combining mark to the space before it.
+        let tokens: Vec<&str> = words("the \u{110c2} end").collect();
+        assert_eq!(tokens, vec!["the", "\u{110c2}", "end"]);
     }
 
     #[test]

@@ -500,3 +500,96 @@ fn explain_lists_terms_per_class() {
         .stdout(predicate::str::contains("conditional (intercept"));
     fails_with(&["explain", "--head", "topic"], &["no such head", "stance, sentiment"]);
 }
+
+#[test]
+fn cross_validation_reports_mean_and_std_and_writes_plots() {
+    let dir = tempfile::tempdir().unwrap();
+    let plots = dir.path().join("plots");
+    let output = stancekit()
+        .args(["eval", "--cv", "3", "--format", "json", "--min-df", "1", "--data", FIXTURE])
+        .args(["--label-column", "stance", "--label-column", "sentiment", "--plot"])
+        .arg(&plots)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let document: Value = serde_json::from_slice(&output).unwrap();
+    let heads = document["cv"]["heads"].as_array().unwrap();
+    assert_eq!(heads.len(), 2);
+    let stance = &heads[0];
+    assert_eq!(stance["head"], "stance");
+    assert_eq!(stance["folds"].as_array().unwrap().len(), 3);
+    // The pooled confusion matrix counts every row once.
+    let pooled: u64 = stance["pooled"]["confusion"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r.as_array().unwrap().iter().map(|v| v.as_u64().unwrap()))
+        .sum();
+    assert_eq!(pooled, 48);
+    let mean = stance["accuracy"]["mean"].as_f64().unwrap();
+    let folds: Vec<f64> = stance["folds"].as_array().unwrap().iter().map(|f| f["accuracy"].as_f64().unwrap()).collect();
+    assert!((mean - folds.iter().sum::<f64>() / 3.0).abs() < 1e-12);
+    for file in ["stance-confusion.svg", "stance-reliability.svg", "sentiment-confusion.svg", "sentiment-reliability.svg"] {
+        let svg = std::fs::read_to_string(plots.join(file)).unwrap();
+        assert!(svg.starts_with("<svg"), "{file}");
+    }
+    // Same seed, same folds, same result.
+    let again = stancekit()
+        .args(["eval", "--cv", "3", "--format", "json", "--min-df", "1", "--data", FIXTURE])
+        .args(["--label-column", "stance", "--label-column", "sentiment"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let again: Value = serde_json::from_slice(&again).unwrap();
+    assert_eq!(again["cv"], document["cv"]);
+}
+
+#[test]
+fn search_picks_the_best_alpha_and_stores_the_table_in_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("searched.json");
+    stancekit()
+        .args(["train", "--search", "--search-alphas", "0.1,10", "--search-folds", "3", "--min-df", "1"])
+        .args(["--data", FIXTURE, "--label-column", "stance", "--output"])
+        .arg(&model)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("3-fold search by macro-f1"))
+        .stdout(predicate::str::contains("<- chosen"));
+    let json: Value = serde_json::from_slice(&std::fs::read(&model).unwrap()).unwrap();
+    let search = &json["training"]["search"];
+    let rows = search["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    let chosen = search["chosen"].as_u64().unwrap() as usize;
+    let best = rows
+        .iter()
+        .map(|r| r["score"]["mean"].as_f64().unwrap())
+        .fold(f64::NEG_INFINITY, f64::max);
+    assert_eq!(rows[chosen]["score"]["mean"].as_f64().unwrap(), best);
+    // The model is trained with the chosen alpha.
+    assert_eq!(json["training"]["settings"]["classifier"]["alpha"], rows[chosen]["alpha"]);
+    fails_with(
+        &["train", "--search", "--metric", "f1-avg:FAVOR", "--data", FIXTURE, "--label-column", "stance", "--output", "/tmp/never.json"],
+        &["head 'stance' has no class 'FAVOR'"],
+    );
+}
+
+#[test]
+fn eval_json_includes_calibration() {
+    let output = stancekit()
+        .args(["eval", "--format", "json", "--data", FIXTURE])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let report: Value = serde_json::from_slice(&output).unwrap();
+    let calibration = &report["heads"]["stance"]["calibration"];
+    let ece = calibration["expected_calibration_error"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&ece));
+    assert_eq!(calibration["bins"].as_array().unwrap().len(), 10);
+}
