@@ -372,6 +372,8 @@ fn train(args: TrainArgs) -> Result<Outcome> {
             args.output.display()
         )));
     }
+    // Fail now, not after a long training run, when the model cannot be written.
+    crate::model::check_writable(&args.output)?;
     let training = read_training_data(&args.data, args.input_format, &args.text_column, &args.label_columns)?;
 
     let quiet = args.quiet;
