@@ -417,7 +417,14 @@ fn train(args: TrainArgs) -> Result<Outcome> {
     let head_bars: Vec<indicatif::ProgressBar> = args
         .label_columns
         .iter()
-        .map(|name| bars.add(progress_bar(settings.classifier.max_iterations, &format!("training {name}"), quiet)))
+        .map(|name| {
+            let bar = bars.add(indicatif::ProgressBar::new(settings.classifier.max_iterations));
+            style_bar(&bar, &format!("training {name}"));
+            if quiet {
+                bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+            }
+            bar
+        })
         .collect();
     let bar_of = |name: &str| args.label_columns.iter().position(|n| n == name).map(|i| &head_bars[i]);
     let model = Model::train(&training, &settings, &mut |event| match event {
@@ -611,14 +618,18 @@ fn progress_bar(length: u64, label: &str, hidden: bool) -> indicatif::ProgressBa
     if hidden {
         return indicatif::ProgressBar::hidden();
     }
-    let bar = indicatif::ProgressBar::with_draw_target(Some(length), indicatif::ProgressDrawTarget::stderr());
+    let bar = indicatif::ProgressBar::new(length);
+    style_bar(&bar, label);
+    bar
+}
+
+fn style_bar(bar: &indicatif::ProgressBar, label: &str) {
     bar.set_style(
         indicatif::ProgressStyle::with_template("{prefix:>24} [{bar:30}] {pos}/{len} {msg} ({elapsed})")
             .expect("the template is valid")
             .progress_chars("=> "),
     );
     bar.set_prefix(label.to_string());
-    bar
 }
 
 fn describe_features(settings: &TrainSettings) -> String {
