@@ -49,8 +49,9 @@ fn split_paragraph<'a>(
             None => (start, end),
         };
         // An agency tag after a dateline ("MOSCOW, June 17. /TASS/.") belongs to the dateline,
+        // and the closing half of an editor's omission mark ("<...>") to the text before it,
         // when both are in this paragraph: a sentence never spans a line end.
-        if piece.starts_with('/') {
+        if piece.starts_with('/') || piece.starts_with('>') {
             if let Some(previous) = out.last() {
                 if previous.start >= offset
                     && previous.end <= merged.0
@@ -170,6 +171,14 @@ mod tests {
         // sentence of the line before, giving a sentence across a line end.
         assert_eq!(texts("\0\n/"), vec!["\0", "/"]);
         assert_eq!(texts("MOSCOW, June 17.\n/TASS/. Russia said so."), vec!["MOSCOW, June 17.", "/TASS/.", "Russia said so."]);
+    }
+
+    #[test]
+    fn an_omission_mark_does_not_split_a_sentence_in_two() {
+        assert_eq!(
+            texts("\"We did it,\" he noted. <...> This says a lot."),
+            vec!["\"We did it,\" he noted.", "<...> This says a lot."]
+        );
     }
 
     #[test]
