@@ -121,16 +121,7 @@ pub fn cross_validate(
     };
     let fold_of = stratified_folds(strata, k, seed);
     // Class lists per head, from all the data.
-    let all_classes: Vec<Vec<String>> = data
-        .heads
-        .iter()
-        .map(|(_, labels)| {
-            let mut classes: Vec<String> = labels.iter().flatten().cloned().collect();
-            classes.sort();
-            classes.dedup();
-            classes
-        })
-        .collect();
+    let all_classes: Vec<Vec<String>> = (0..data.heads.len()).map(|h| data.classes(h)).collect();
 
     let outcomes: Vec<Vec<HeldOut>> = (0..k)
         .into_par_iter()

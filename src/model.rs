@@ -161,6 +161,14 @@ pub struct TrainingData {
 }
 
 impl TrainingData {
+    /// The sorted, distinct classes of head number `head` (empty labels left out).
+    pub fn classes(&self, head: usize) -> Vec<String> {
+        let mut classes: Vec<String> = self.heads[head].1.iter().flatten().cloned().collect();
+        classes.sort();
+        classes.dedup();
+        classes
+    }
+
     /// Gathers records read with the label columns `head_names` (in that order).
     pub fn from_records(
         records: Vec<Record>,
