@@ -17,10 +17,11 @@ use std::collections::BTreeMap;
 
 use linfa::prelude::*;
 use linfa_logistic::{MultiFittedLogisticRegression, MultiLogisticRegression};
-use ndarray::{Array1, Array2, ArrayView2, Axis};
+use ndarray::{Array1, Array2, Axis};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::design::Design;
 use crate::tfidf::SparseRow;
 
 /// L-BFGS iterations per round between our own convergence checks.
@@ -149,28 +150,25 @@ pub struct HeadPrediction {
 }
 
 impl Head {
-    /// Fits a head on the dense matrix `x` (one row per labeled sentence), the same rows in
-    /// sparse form (for the loss and gradient checks), and class names per row. `on_round` is
-    /// told the iterations done and the current mean loss after every round.
+    /// Fits a head on `design` (one row per labeled sentence) and class names per row.
+    /// `on_round` is told the iterations done and the current mean loss after every round.
     pub fn fit(
         name: &str,
-        x: ArrayView2<'_, f32>,
-        sparse: &[SparseRow],
+        design: &Design,
         labels: &[String],
         settings: &ClassifierSettings,
         on_round: &mut dyn FnMut(u64, f64),
     ) -> Result<Head> {
-        Head::fit_from(name, x, sparse, labels, settings, None, on_round)
+        Head::fit_from(name, design, labels, settings, None, on_round)
     }
 
-    /// Like [`Head::fit`], but starts L-BFGS from `initial` (weights stacked over the intercept,
-    /// (features + 1) x classes, as [`Head::stacked_params`] gives) instead of zeros. A warm start
-    /// from the solution of a neighbouring `alpha` on the same rows reaches the same optimum,
-    /// usually in fewer iterations.
+    /// Like [`Head::fit`], but starts L-BFGS from `initial` (feature weights stacked over the
+    /// intercept, (features + 1) x classes, as [`Head::stacked_params`] gives) instead of zeros.
+    /// A warm start from the solution of a neighbouring `alpha` on the same rows reaches the
+    /// same optimum, usually in fewer iterations.
     pub fn fit_from(
         name: &str,
-        x: ArrayView2<'_, f32>,
-        sparse: &[SparseRow],
+        design: &Design,
         labels: &[String],
         settings: &ClassifierSettings,
         initial: Option<Array2<f32>>,
@@ -204,21 +202,28 @@ impl Head {
             ClassWeight::Balanced => {
                 let rows = balanced_replication(&targets, classes.len());
                 Some((
-                    x.select(Axis(0), &rows),
-                    rows.iter().map(|&r| sparse[r].clone()).collect::<Vec<_>>(),
+                    design.select(&rows),
                     rows.iter().map(|&r| labels[r].clone()).collect::<Vec<_>>(),
                     rows.iter().map(|&r| targets[r]).collect::<Vec<_>>(),
                 ))
             }
         };
-        let (fit_x, fit_sparse, fit_labels, fit_targets) = match &replicated {
-            Some((x, sparse, labels, targets)) => (x.view(), &sparse[..], &labels[..], &targets[..]),
-            None => (x.view(), sparse, labels, &targets[..]),
+        let (fit_design, fit_labels, fit_targets) = match &replicated {
+            Some((design, labels, targets)) => (design, &labels[..], &targets[..]),
+            None => (design, labels, &targets[..]),
         };
+        let fit_sparse = fit_design.rows();
+        let fit_x = fit_design.matrix();
         let n = fit_labels.len();
         let dataset = DatasetView::new(fit_x, ndarray::ArrayView1::from(fit_labels));
 
-        let mut params: Option<Array2<f32>> = initial;
+        // linfa works in the design's coordinates; a warm start arrives in feature space.
+        let mut params: Option<Array2<f32>> = initial.map(|stacked| {
+            let features = stacked.nrows() - 1;
+            let weights = design.from_feature_weights(stacked.slice(ndarray::s![..features, ..]));
+            ndarray::concatenate(Axis(0), &[weights.view(), stacked.slice(ndarray::s![features.., ..])])
+                .expect("weights and intercept have the same number of classes")
+        });
         let mut model: Option<MultiFittedLogisticRegression<f32, String>> = None;
         let mut iterations = 0;
         let mut previous_loss = f64::INFINITY;
@@ -237,9 +242,10 @@ impl Head {
                 .fit(&dataset)
                 .map_err(|e| training_error(format!("linfa-logistic failed: {e}")))?;
             iterations += round;
-            state = loss_and_gradient(&fitted, fit_sparse, fit_targets, settings.alpha);
             params = Some(stack_params(&fitted));
-            model = Some(fitted);
+            let in_features = in_feature_space(&fitted, fit_design).map_err(training_error)?;
+            state = loss_and_gradient(&in_features, fit_sparse, fit_targets, settings.alpha);
+            model = Some(in_features);
             on_round(iterations, state.loss / n as f64);
             if state.gradient_max / n as f64 <= settings.tolerance {
                 converged = true;
@@ -254,7 +260,7 @@ impl Head {
         }
         let model = model.expect("at least one round runs");
         let correct = if replicated.is_some() {
-            loss_and_gradient(&model, sparse, &targets, settings.alpha).correct
+            loss_and_gradient(&model, design.rows(), &targets, settings.alpha).correct
         } else {
             state.correct
         };
@@ -376,6 +382,35 @@ impl Head {
     }
 }
 
+/// linfa's fit on `design` expressed in feature space: the same intercept and classes, with the
+/// weights mapped back by [`Design::to_feature_weights`]. linfa keeps the fitted model's
+/// constructor private, so the model is rebuilt through its public serde form.
+fn in_feature_space(
+    fitted: &MultiFittedLogisticRegression<f32, String>,
+    design: &Design,
+) -> std::result::Result<MultiFittedLogisticRegression<f32, String>, String> {
+    if !design.is_row_space() {
+        return Ok(fitted.clone());
+    }
+    #[derive(Serialize)]
+    struct Parts<'a> {
+        intercept: &'a Array1<f32>,
+        params: Array2<f32>,
+        classes: &'a [String],
+    }
+    let parts = Parts {
+        intercept: fitted.intercept(),
+        params: design.to_feature_weights(fitted.params().view()),
+        classes: fitted.classes(),
+    };
+    if parts.params.iter().chain(parts.intercept.iter()).any(|w| !w.is_finite()) {
+        return Err("the fit produced non-finite weights".into());
+    }
+    serde_json::to_value(&parts)
+        .and_then(serde_json::from_value)
+        .map_err(|e| format!("could not rebuild the fitted model: {e}"))
+}
+
 /// Weights and intercept stacked as linfa's initial parameters: (features + 1) x classes.
 fn stack_params(model: &MultiFittedLogisticRegression<f32, String>) -> Array2<f32> {
     let intercept = model.intercept().view().insert_axis(Axis(0));
@@ -483,8 +518,7 @@ mod tests {
 
     fn fit(settings: &ClassifierSettings) -> Head {
         let (rows, labels) = toy();
-        let dense = to_dense(&rows, 4);
-        Head::fit("h", dense.view(), &rows, &labels, settings, &mut |_, _| {}).unwrap()
+        Head::fit("h", &Design::new(&rows, 4), &labels, settings, &mut |_, _| {}).unwrap()
     }
 
     #[test]
@@ -533,7 +567,7 @@ mod tests {
     #[test]
     fn a_warm_start_reaches_the_cold_optimum() {
         let (rows, labels) = toy();
-        let dense = to_dense(&rows, 4);
+        let design = Design::new(&rows, 4);
         let settings = |alpha| ClassifierSettings {
             alpha,
             max_iterations: 300,
@@ -541,7 +575,7 @@ mod tests {
             ..ClassifierSettings::default()
         };
         let fit = |alpha, initial| {
-            Head::fit_from("h", dense.view(), &rows, &labels, &settings(alpha), initial, &mut |_, _| {}).unwrap()
+            Head::fit_from("h", &design, &labels, &settings(alpha), initial, &mut |_, _| {}).unwrap()
         };
         let neighbour = fit(0.3, None);
         let cold = fit(0.2, None);
@@ -586,11 +620,9 @@ mod tests {
     fn one_class_is_an_error() {
         let rows = vec![SparseRow::default(); 3];
         let labels = vec!["x".to_string(); 3];
-        let dense = to_dense(&rows, 2);
         let error = Head::fit(
             "stance",
-            dense.view(),
-            &rows,
+            &Design::new(&rows, 2),
             &labels,
             &ClassifierSettings::default(),
             &mut |_, _| {},
@@ -624,15 +656,78 @@ mod tests {
             rows.push(SparseRow { indices: vec![0], values: vec![1.0] });
             labels.push(if class_b { "b" } else { "a" }.to_string());
         }
-        let dense = to_dense(&rows, 1);
+        let design = Design::new(&rows, 1);
         let fit = |class_weight| {
             let settings = ClassifierSettings { alpha: 0.01, class_weight, ..Default::default() };
-            Head::fit("h", dense.view(), &rows, &labels, &settings, &mut |_, _| {}).unwrap()
+            Head::fit("h", &design, &labels, &settings, &mut |_, _| {}).unwrap()
         };
         let plain = fit(ClassWeight::None).predict(&rows[0]);
         let balanced = fit(ClassWeight::Balanced).predict(&rows[0]);
         assert!((plain.probabilities[1] - 0.2).abs() < 0.02, "{plain:?}");
         assert!((balanced.probabilities[1] - 0.5).abs() < 0.02, "{balanced:?}");
+    }
+
+    /// Sentences of three classes as sparse rows with many more features than rows, some rows
+    /// repeated: the shape where the row-space basis replaces the dense rows.
+    fn wide() -> (Vec<SparseRow>, Vec<String>) {
+        let mut rows = Vec::new();
+        let mut labels = Vec::new();
+        let mut state = 11u64;
+        let mut next = |m: u64| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 33) % m
+        };
+        for i in 0..60 {
+            let class = i % 3;
+            // Each class leans on its own block of 100 features, with shared noise features.
+            let mut entries: Vec<(u32, f32)> = (0..6)
+                .map(|k| {
+                    let feature = if k < 4 { class as u64 * 100 + next(100) } else { 300 + next(200) };
+                    (feature as u32, 0.2 + next(80) as f32 / 100.0)
+                })
+                .collect();
+            entries.sort_by_key(|e| e.0);
+            entries.dedup_by_key(|e| e.0);
+            let norm = entries.iter().map(|e| e.1 * e.1).sum::<f32>().sqrt();
+            rows.push(SparseRow {
+                indices: entries.iter().map(|e| e.0).collect(),
+                values: entries.iter().map(|e| e.1 / norm).collect(),
+            });
+            labels.push(["a", "b", "c"][class].to_string());
+        }
+        rows.push(rows[0].clone());
+        labels.push(labels[0].clone());
+        (rows, labels)
+    }
+
+    #[test]
+    fn the_row_space_fit_equals_a_plain_linfa_fit() {
+        let (rows, labels) = wide();
+        let reduced = Design::new(&rows, 500);
+        assert!(reduced.is_row_space() && reduced.matrix().ncols() < rows.len());
+        for (alpha, class_weight) in [(1.0, ClassWeight::None), (0.1, ClassWeight::None), (0.3, ClassWeight::Balanced)] {
+            let settings = ClassifierSettings { alpha, max_iterations: 300, tolerance: 1e-6, class_weight };
+            let ours = Head::fit("h", &reduced, &labels, &settings, &mut |_, _| {}).unwrap();
+            let plain = Head::fit("h", &Design::dense(&rows, 500), &labels, &settings, &mut |_, _| {}).unwrap();
+            assert!(!ours.fit.reached_iteration_limit && !plain.fit.reached_iteration_limit);
+            let scale = plain.weights().iter().fold(0.0f32, |m, w| m.max(w.abs()));
+            for (a, b) in ours.weights().iter().zip(plain.weights().iter()) {
+                assert!((a - b).abs() < 1e-2 * scale, "alpha {alpha}: {a} vs {b} (largest {scale})");
+            }
+            for (a, b) in ours.intercept().iter().zip(plain.intercept().iter()) {
+                assert!((a - b).abs() < 1e-2 * scale.max(1.0), "alpha {alpha}: {a} vs {b}");
+            }
+            assert!((ours.fit.final_loss - plain.fit.final_loss).abs() < 1e-4 * plain.fit.final_loss);
+            for row in &rows {
+                assert_eq!(ours.predict(row).label, plain.predict(row).label);
+            }
+        }
+        // A warm start given in feature space lands on the same optimum in the row space.
+        let settings = ClassifierSettings { alpha: 0.2, max_iterations: 300, tolerance: 1e-6, ..Default::default() };
+        let neighbour = Head::fit("h", &reduced, &labels, &ClassifierSettings { alpha: 0.3, ..settings.clone() }, &mut |_, _| {}).unwrap();
+        let warm = Head::fit_from("h", &reduced, &labels, &settings, Some(neighbour.stacked_params()), &mut |_, _| {}).unwrap();
+        let cold = Head::fit("h", &Design::dense(&rows, 500), &labels, &settings, &mut |_, _| {}).unwrap();
+        assert!((warm.fit.final_loss - cold.fit.final_loss).abs() < 1e-4 * cold.fit.final_loss);
     }
 
     #[test]

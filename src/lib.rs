@@ -18,6 +18,7 @@ pub mod classifier;
 pub mod cli;
 pub mod cv;
 pub mod data;
+pub mod design;
 pub mod error;
 pub mod eval;
 pub mod metrics;

@@ -13,7 +13,8 @@ use sha2::{Digest, Sha256};
 use crate::classifier::{ClassifierSettings, Head, HeadPrediction};
 use crate::data::Record;
 use crate::error::{Error, Result};
-use crate::tfidf::{to_dense, SparseRow, TfidfSettings, Vectorizer};
+use crate::design::{self, Design};
+use crate::tfidf::{SparseRow, TfidfSettings, Vectorizer};
 use crate::text::{display_term, TextPipeline};
 
 /// The `format` field of every stancekit model file.
@@ -219,8 +220,8 @@ impl Model {
         Model::train_within(data, settings, budget, on_event)
     }
 
-    /// [`Model::train`] with an explicit memory budget in bytes for the dense matrices that
-    /// linfa-logistic fits on. When they would need more, training stops before allocating
+    /// [`Model::train`] with an explicit memory budget in bytes for the matrices that
+    /// linfa-logistic fits on (see [`Design`]). When they would need more, training stops before allocating
     /// them, with an [`Error::Settings`] that names the size and a `--max-features` and a
     /// `--min-df` that would fit.
     pub fn train_within(
@@ -245,14 +246,10 @@ impl Model {
             seconds: started.elapsed().as_secs_f64(),
         });
 
-        // Heads are fitted in parallel; they share one dense matrix when every row is labeled
-        // for them. Events reach the caller through a lock, one at a time.
+        // Heads are fitted in parallel on one design of all rows (a head with unlabeled rows
+        // takes its labeled rows from it). Events reach the caller through a lock, one at a time.
         let n_rows = data.texts.len();
-        let full_dense = if data.heads.iter().any(|(_, labels)| labels.iter().all(Option::is_some)) {
-            Some(to_dense(&rows, features.len()))
-        } else {
-            None
-        };
+        let design = Design::new(&rows, features.len());
         let events = std::sync::Mutex::new(on_event);
         let heads: Vec<Head> = data
             .heads
@@ -278,27 +275,11 @@ impl Model {
                         loss,
                     })
                 };
-                let head = match (&full_dense, labeled.len() == n_rows) {
-                    (Some(dense), true) => Head::fit(
-                        name,
-                        dense.view(),
-                        &rows,
-                        &head_labels,
-                        &settings.classifier,
-                        &mut report_round,
-                    )?,
-                    _ => {
-                        let head_rows: Vec<SparseRow> = labeled.iter().map(|&i| rows[i].clone()).collect();
-                        let dense = to_dense(&head_rows, features.len());
-                        Head::fit(
-                            name,
-                            dense.view(),
-                            &head_rows,
-                            &head_labels,
-                            &settings.classifier,
-                            &mut report_round,
-                        )?
-                    }
+                let head = if labeled.len() == n_rows {
+                    Head::fit(name, &design, &head_labels, &settings.classifier, &mut report_round)?
+                } else {
+                    let head_design = design.select(&labeled);
+                    Head::fit(name, &head_design, &head_labels, &settings.classifier, &mut report_round)?
                 };
                 let mut on_event = events.lock().expect("no callback panics");
                 (*on_event)(TrainEvent::HeadDone {
@@ -424,7 +405,7 @@ impl Model {
             ));
         }
         let envelope: Envelope = serde_json::from_slice(bytes).map_err(|e| {
-            if e.is_eof() {
+            if e.is_eof() || (e.is_syntax() && error_at_end(bytes, &e)) {
                 fail(format!(
                     "is truncated ({e}); the file was cut short, so train it again or copy it again"
                 ))
@@ -540,36 +521,33 @@ fn check_heads(data: &TrainingData) -> Result<()> {
     Ok(())
 }
 
-/// How many rows the dense matrices of a training run hold in all: the shared matrix of all
-/// rows when a head has every row labeled, a matrix of its labeled rows for each other head,
-/// and the replicated rows of each head with balanced class weights. Heads train in parallel,
-/// so all of them can be alive at once.
-fn dense_rows(data: &TrainingData, settings: &TrainSettings) -> (u128, u128) {
+/// Rows the matrices of a training run hold besides the design of all rows: a copy of its
+/// labeled rows for each head with unlabeled ones, and the replicated rows of each head with
+/// balanced class weights. Heads train in parallel, so all of them can be alive at once.
+/// Returns (extra rows, replicated rows among them).
+fn extra_design_rows(data: &TrainingData, settings: &TrainSettings) -> (u128, u128) {
     let n = data.texts.len() as u128;
-    let mut shared = 0;
     let mut replicated = 0;
-    let mut total = 0;
+    let mut extra = 0;
     for (_, labels) in &data.heads {
         let mut counts: BTreeMap<&str, u128> = BTreeMap::new();
         for label in labels.iter().flatten() {
             *counts.entry(label.as_str()).or_insert(0) += 1;
         }
         let labeled: u128 = counts.values().sum();
-        if labeled == n {
-            shared = n;
-        } else {
-            total += labeled;
+        if labeled < n {
+            extra += labeled;
         }
         if settings.classifier.class_weight == crate::classifier::ClassWeight::Balanced {
             let largest = counts.values().copied().max().unwrap_or(0);
             replicated += largest * counts.len() as u128;
         }
     }
-    (total + shared + replicated, replicated)
+    (extra + replicated, replicated)
 }
 
-/// Fails with the size and the settings that would fit when the dense matrices of training
-/// (see [`dense_rows`]) would take more than `budget` bytes.
+/// Fails with the size and the settings that would fit when the matrices linfa fits on (see
+/// [`Design`] and [`extra_design_rows`]) would take more than `budget` bytes.
 fn check_memory(
     data: &TrainingData,
     settings: &TrainSettings,
@@ -578,12 +556,17 @@ fn check_memory(
     budget: u64,
 ) -> Result<()> {
     const BYTES: u128 = std::mem::size_of::<f32>() as u128;
-    let (matrix_rows, replicated) = dense_rows(data, settings);
-    let needed = matrix_rows * n_features as u128 * BYTES;
+    let n = data.texts.len();
+    let (extra, replicated) = extra_design_rows(data, settings);
+    let columns = design::columns(n, n_features) as u128;
+    let needed = design::bytes_needed(n, n_features) + extra * columns * BYTES;
     if needed <= budget as u128 {
         return Ok(());
     }
-    let fitting_features = (budget as u128 / (matrix_rows * BYTES).max(1)) as usize;
+    let matrix_rows = n as u128 + extra;
+    // Dense rows with fewer features; at n features or more the row-space basis takes over,
+    // whose size does not shrink with the features.
+    let fitting_features = ((budget as u128 / (matrix_rows * BYTES).max(1)) as usize).min(n);
     let mut advice = Vec::new();
     if fitting_features == 0 {
         advice.push(format!(
@@ -611,7 +594,7 @@ fn check_memory(
     }
     advice.push(format!("a larger {MEMORY_BUDGET_VARIABLE}"));
     Err(Error::Settings(format!(
-        "training {} would need {} for its dense matrices ({matrix_rows} rows{} x {n_features} features x 4 bytes), more than the memory budget of {}; what would fit: {}",
+        "training {} would need {} for the matrices linfa fits on ({matrix_rows} rows{} x {}), more than the memory budget of {}; what would fit: {}",
         data_name(data),
         human_bytes(needed),
         if replicated > 0 {
@@ -619,9 +602,25 @@ fn check_memory(
         } else {
             String::new()
         },
+        if design::columns(n, n_features) < n_features {
+            format!(
+                "{n} columns, a basis of the rows that stands in for {n_features} features, plus the {n} x {n} Gram matrix in f64"
+            )
+        } else {
+            format!("{n_features} features x 4 bytes")
+        },
         human_bytes(budget as u128),
         advice.join(", or ")
     )))
+}
+
+/// Whether a JSON syntax error sits at the input's last character: a file cut inside a number
+/// ("1.5e", "-") fails there as an invalid number rather than as an unexpected end.
+fn error_at_end(bytes: &[u8], error: &serde_json::Error) -> bool {
+    let content = bytes.trim_ascii_end();
+    let line = 1 + content.iter().filter(|&&b| b == b'\n').count();
+    let column = content.len() - content.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    error.line() == line && error.column() >= column
 }
 
 /// The fields every model file version has; read first so that a foreign or newer file gets a
@@ -820,6 +819,17 @@ mod tests {
         let first = json["heads"][0].clone();
         json["heads"].as_array_mut().unwrap().push(first);
         assert!(load(&json).unwrap_err().to_string().contains("two heads named 'stance'"));
+    }
+
+    #[test]
+    fn a_model_file_cut_anywhere_is_reported_as_truncated() {
+        let model = Model::train_within(&toy_data(), &settings(), u64::MAX, &mut |_| {}).unwrap();
+        let json = model.to_json();
+        // Every cut, including ones inside numbers ("1.5e", "-") and literals.
+        for cut in (1..json.len()).step_by(7).chain(json.len() - 20..json.len()) {
+            let error = Model::from_json(&json[..cut], Path::new("m.json")).unwrap_err().to_string();
+            assert!(error.contains("is truncated"), "cut at {cut} of {}: {error}", json.len());
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! character n-gram ranges, scored by a chosen metric on stratified folds.
 //!
 //! For each n-gram candidate and fold, the vocabulary is fitted on the fold's training rows and
-//! the dense matrix is built once; the alphas are then fitted from the strongest to the weakest,
+//! the matrix linfa fits (see [`crate::design`]) is built once; the alphas are then fitted from the strongest to the weakest,
 //! each warm-started from the previous solution (the optimum moves little between neighbouring
 //! alphas, so L-BFGS needs fewer iterations). Folds run in parallel.
 
@@ -15,7 +15,8 @@ use crate::error::{Error, Result};
 use crate::metrics::{Metric, Report};
 use crate::model::{TrainSettings, TrainingData};
 use crate::text::NgramRange;
-use crate::tfidf::{to_dense, SparseRow, Vectorizer};
+use crate::design::Design;
+use crate::tfidf::{SparseRow, Vectorizer};
 
 /// The candidates to try. Each list must be non-empty.
 #[derive(Clone, Debug)]
@@ -214,15 +215,15 @@ fn fold_scores(
         let labeled: Vec<usize> = train.iter().copied().filter(|&i| labels[i].is_some()).collect();
         let head_rows: Vec<SparseRow> = labeled.iter().map(|&i| rows[i].clone()).collect();
         let head_labels: Vec<String> = labeled.iter().map(|&i| labels[i].clone().expect("labeled")).collect();
-        let dense = to_dense(&head_rows, features.len());
+        // One design per head and fold, shared by every alpha of the path.
+        let design = Design::new(&head_rows, features.len());
         let mut previous: Option<Head> = None;
         for (a, &alpha) in alphas.iter().enumerate() {
             let mut classifier = settings.classifier.clone();
             classifier.alpha = alpha;
             let head = Head::fit_from(
                 name,
-                dense.view(),
-                &head_rows,
+                &design,
                 &head_labels,
                 &classifier,
                 previous.as_ref().map(Head::stacked_params),

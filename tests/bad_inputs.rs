@@ -659,22 +659,22 @@ fn the_memory_budget_names_the_size_and_what_would_fit() {
         .unwrap();
     let stderr = check_failure(
         &output,
-        &["small.csv", "would need", "48 rows x", "memory budget of 20.00 KiB", "708 features", "--max-features 106", "--min-df 2 (keeps 106 terms)"],
+        &["small.csv", "would need", "48 rows x", "memory budget of 20.00 KiB", "708 features", "--max-features 48", "--min-df 3 (keeps 41 terms)"],
     );
     assert_eq!(std::fs::read(&output_path).unwrap(), PREVIOUS, "{stderr}");
     // The suggested setting does fit.
     stancekit()
         .env("STANCEKIT_MEMORY_BUDGET", "20K")
         .args(["train", "--quiet", "--label-column", "stance", "--label-column", "sentiment", "--min-df", "1"])
-        .args(["--max-features", "106", "--data", FIXTURE, "--output"])
+        .args(["--max-features", "48", "--data", FIXTURE, "--output"])
         .arg(&output_path)
         .assert()
         .success();
     // Balanced class weights count their replicated rows.
     let output = stancekit()
-        .env("STANCEKIT_MEMORY_BUDGET", "20K")
+        .env("STANCEKIT_MEMORY_BUDGET", "12K")
         .args(["train", "--label-column", "stance", "--min-df", "1", "--class-weight", "balanced"])
-        .args(["--max-features", "106", "--data", FIXTURE, "--output"])
+        .args(["--max-features", "40", "--data", FIXTURE, "--output"])
         .arg(s.path("other.json"))
         .output()
         .unwrap();
