@@ -127,6 +127,9 @@ pub struct FitReport {
     pub training_accuracy: f64,
 }
 
+/// (feature index, weight) pairs.
+pub type FeatureWeights = Vec<(usize, f32)>;
+
 /// A trained head: one label column, its classes and its fitted linfa model.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Head {
@@ -342,7 +345,7 @@ impl Head {
 
     /// The `n` features with the largest and the `n` with the smallest weights for `class`:
     /// (most positive first, most negative first).
-    pub fn extreme_weights(&self, class: usize, n: usize) -> (Vec<(usize, f32)>, Vec<(usize, f32)>) {
+    pub fn extreme_weights(&self, class: usize, n: usize) -> (FeatureWeights, FeatureWeights) {
         let mut weights: Vec<(usize, f32)> = self
             .model
             .params()

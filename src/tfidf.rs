@@ -108,7 +108,7 @@ pub struct Vectorizer {
     vocabulary: Vec<String>,
     idf: Vec<f32>,
     #[serde(skip)]
-    index: HashMap<String, u32>,
+    index: rustc_hash::FxHashMap<String, u32>,
 }
 
 impl PartialEq for Vectorizer {
@@ -167,7 +167,7 @@ impl Vectorizer {
             settings: settings.clone(),
             vocabulary,
             idf,
-            index: HashMap::new(),
+            index: Default::default(),
         };
         vectorizer.rebuild_index();
         Ok(vectorizer)

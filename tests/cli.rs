@@ -327,24 +327,24 @@ fn bad_data_files_give_clear_errors() {
         .collect::<Vec<_>>();
 
     let missing = dir.path().join("nope.csv");
-    fails_with(&&train(missing.to_str().unwrap()), &["nope.csv", "No such file"]);
+    fails_with(&train(missing.to_str().unwrap()), &["nope.csv", "No such file"]);
     let empty = write("empty.csv", b"");
-    fails_with(&&train(&empty), &["empty.csv", "empty"]);
+    fails_with(&train(&empty), &["empty.csv", "empty"]);
     let header_only = write("header.csv", b"text,stance\n");
-    fails_with(&&train(&header_only), &["header.csv", "no data rows"]);
+    fails_with(&train(&header_only), &["header.csv", "no data rows"]);
     let no_label = write("nolabel.csv", b"text,sentiment\nHi,neutral\n");
-    fails_with(&&train(&no_label), &["nolabel.csv", "no label column 'stance'", "columns found: text, sentiment"]);
+    fails_with(&train(&no_label), &["nolabel.csv", "no label column 'stance'", "columns found: text, sentiment"]);
     let one_class = write("one.csv", b"text,stance\nA b,neutral\nA c,neutral\n");
-    fails_with(&&train(&one_class), &["stance", "at least two classes"]);
+    fails_with(&train(&one_class), &["stance", "at least two classes"]);
     let all_empty = write("allempty.csv", b"text,stance\nA b,\nA c,\n");
-    fails_with(&&train(&all_empty), &["stance", "empty in every row"]);
+    fails_with(&train(&all_empty), &["stance", "empty in every row"]);
     let bad_utf8 = write("latin1.csv", b"text,stance\nA caf\xe9 b,neutral\n");
-    fails_with(&&train(&bad_utf8), &["latin1.csv line 2", "UTF-8"]);
+    fails_with(&train(&bad_utf8), &["latin1.csv line 2", "UTF-8"]);
     let broken_jsonl = write("broken.jsonl", b"{\"text\": \"a b\", \"stance\": \"x\"}\n{\"text\": \"a\n");
-    fails_with(&&train(&broken_jsonl), &["broken.jsonl line 2", "not valid JSON"]);
+    fails_with(&train(&broken_jsonl), &["broken.jsonl line 2", "not valid JSON"]);
     let article = write("article.txt", b"Just text.");
-    fails_with(&&train(&article), &["article.txt", "not a CSV, TSV or JSONL"]);
-    fails_with(&&train(dir.path().to_str().unwrap()), &["is a directory"]);
+    fails_with(&train(&article), &["article.txt", "not a CSV, TSV or JSONL"]);
+    fails_with(&train(dir.path().to_str().unwrap()), &["is a directory"]);
     assert!(!Path::new(out).exists(), "no model is written by a failed run");
 }
 
