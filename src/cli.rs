@@ -109,6 +109,10 @@ pub struct SettingsArgs {
     /// Keep numbers as they are (default: every token with a digit becomes <num>).
     #[arg(long)]
     pub keep_numbers: bool,
+    /// Also mark up to N words after a negation ("not", "never", "without", "-n't", ...) in the
+    /// same clause as negated terms ("did not blame them" gives ~blame, ~them); 0 turns it off.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub negation_scope: usize,
     /// Keep terms that occur in at least this many training sentences.
     #[arg(long, default_value_t = 2, value_name = "N")]
     pub min_df: usize,
@@ -166,6 +170,7 @@ impl SettingsArgs {
                 word_ngrams: NgramRange::parse(&self.word_ngrams)?,
                 char_ngrams,
                 stop_words: Vec::new(),
+                negation_scope: (self.negation_scope > 0).then_some(self.negation_scope),
             },
             tfidf: TfidfSettings {
                 min_df: self.min_df,
@@ -637,6 +642,9 @@ fn describe_features(settings: &TrainSettings) -> String {
     let mut parts = vec![format!("word {}-grams", pipeline.word_ngrams)];
     if let Some(range) = pipeline.char_ngrams {
         parts.push(format!("char {range}-grams"));
+    }
+    if let Some(scope) = pipeline.negation_scope {
+        parts.push(format!("negation scope {scope}"));
     }
     parts.push(format!("min_df {}", settings.tfidf.min_df));
     if let Some(limit) = settings.tfidf.max_features {

@@ -103,6 +103,11 @@ pub struct TextPipeline {
     /// Tokens dropped before n-grams are built. Empty by default: "if", "unless", "not" and
     /// "only" carry stance.
     pub stop_words: Vec<String>,
+    /// When set, each of the (at most) this many words after a negation ("not", "no", "never",
+    /// "without", "-n't", ...) within the same clause also gives a negated unigram term `~stem`,
+    /// so that "did not blame" and "did blame" differ beyond the bigram next to "not".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub negation_scope: Option<usize>,
 }
 
 impl Default for TextPipeline {
@@ -114,6 +119,7 @@ impl Default for TextPipeline {
             word_ngrams: NgramRange { min: 1, max: 2 },
             char_ngrams: None,
             stop_words: Vec::new(),
+            negation_scope: None,
         }
     }
 }
@@ -122,6 +128,8 @@ impl Default for TextPipeline {
 pub const WORD_PREFIX: &str = "w:";
 /// Prefix of character n-gram terms in the vocabulary.
 pub const CHAR_PREFIX: &str = "c:";
+/// Prefix of negated unigram terms (see [`TextPipeline::negation_scope`]), after [`WORD_PREFIX`].
+pub const NEGATED_MARK: &str = "~";
 /// The token that stands for any token containing a digit.
 pub const NUMBER_TOKEN: &str = "<num>";
 
@@ -165,10 +173,47 @@ fn normalize_unicode(text: &str, lowercase: bool) -> String {
 /// UAX #29 glue the space to it ("a \u{301}b" has the word " \u{301}"); words are trimmed, so
 /// no token holds whitespace (found by the property tests).
 pub fn words(normalized: &str) -> impl Iterator<Item = &str> {
-    normalized
-        .unicode_words()
-        .map(str::trim)
-        .filter(|word| !word.is_empty())
+    words_with_offsets(normalized).map(|(_, word)| word)
+}
+
+/// [`words`] with the byte offset of each word in `normalized`.
+fn words_with_offsets(normalized: &str) -> impl Iterator<Item = (usize, &str)> {
+    normalized.unicode_word_indices().filter_map(|(offset, word)| {
+        let trimmed = word.trim_start();
+        let offset = offset + (word.len() - trimmed.len());
+        let trimmed = trimmed.trim_end();
+        (!trimmed.is_empty()).then_some((offset, trimmed))
+    })
+}
+
+/// Whether a (normalized, lowercased) word negates what follows it.
+fn is_negation(word: &str) -> bool {
+    matches!(
+        word,
+        "not" | "no" | "never" | "cannot" | "nor" | "neither" | "without" | "none" | "nobody" | "nothing" | "nowhere"
+    ) || word.ends_with("n't")
+}
+
+/// Whether the text between two words ends a clause, and with it a negation's scope.
+fn ends_clause(gap: &str) -> bool {
+    gap.chars().any(|c| matches!(c, '.' | ',' | ';' | ':' | '!' | '?' | '(' | ')' | '"' | '\u{2014}' | '\u{2013}'))
+}
+
+/// For each word, whether it lies within `scope` words after a negation in the same clause.
+fn negated_words(normalized: &str, words: &[(usize, &str)], scope: usize) -> Vec<bool> {
+    let mut negated = Vec::with_capacity(words.len());
+    let mut left = 0usize;
+    let mut previous_end = 0usize;
+    for &(offset, word) in words {
+        if ends_clause(&normalized[previous_end..offset]) {
+            left = 0;
+        }
+        let negation = is_negation(word);
+        negated.push(!negation && left > 0);
+        left = if negation { scope } else { left.saturating_sub(1) };
+        previous_end = offset + word.len();
+    }
+    negated
 }
 
 /// Stems remembered per tokenizer: news text repeats its words, and a lookup is several times
@@ -252,9 +297,10 @@ impl Tokenizer {
     /// the hot path allocates little.
     pub fn for_each_term(&self, text: &str, mut emit: impl FnMut(&str)) {
         let normalized = normalize(text, self.pipeline.lowercase);
-        let raw_words: Vec<&str> = words(&normalized)
-            .filter(|w| !self.stop_words.contains(*w))
+        let placed: Vec<(usize, &str)> = words_with_offsets(&normalized)
+            .filter(|(_, w)| !self.stop_words.contains(*w))
             .collect();
+        let raw_words: Vec<&str> = placed.iter().map(|&(_, w)| w).collect();
         // All tokens in one buffer, as spans: no allocation per token.
         let mut buffer = String::with_capacity(normalized.len() + 8 * raw_words.len());
         let mut spans = Vec::with_capacity(raw_words.len());
@@ -279,6 +325,17 @@ impl Tokenizer {
                     }
                     term.push_str(token);
                 }
+                emit(&term);
+            }
+        }
+
+        if let Some(scope) = self.pipeline.negation_scope.filter(|&n| n > 0) {
+            let negated = negated_words(&normalized, &placed, scope);
+            for (token, _) in tokens.iter().zip(negated).filter(|(_, negated)| *negated) {
+                term.clear();
+                term.push_str(WORD_PREFIX);
+                term.push_str(NEGATED_MARK);
+                term.push_str(token);
                 emit(&term);
             }
         }
@@ -335,6 +392,25 @@ pub fn display_term(term: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn negation_marks_the_words_after_it_within_the_clause() {
+        let tokenizer = Tokenizer::new(&TextPipeline {
+            word_ngrams: NgramRange::new(1, 1).unwrap(),
+            negation_scope: Some(3),
+            ..TextPipeline::default()
+        });
+        let negated: Vec<String> = tokenizer
+            .terms("We do not blame the Russian authorities for it, but we won't wait forever.")
+            .into_iter()
+            .filter(|t| t.starts_with("w:~"))
+            .collect();
+        // Three words after "not"; the comma ends the clause; "won't" starts a new scope.
+        assert_eq!(negated, ["w:~blame", "w:~the", "w:~russian", "w:~wait", "w:~forev"]);
+        // Off by default: no negated terms, and the same terms as before the option existed.
+        let plain = default_tokenizer().terms("We do not blame them.");
+        assert!(plain.iter().all(|t| !t.contains('~')), "{plain:?}");
+    }
 
     #[test]
     fn the_ascii_shortcut_normalizes_like_the_unicode_path() {
