@@ -128,8 +128,9 @@ impl Default for TextPipeline {
 pub const WORD_PREFIX: &str = "w:";
 /// Prefix of character n-gram terms in the vocabulary.
 pub const CHAR_PREFIX: &str = "c:";
-/// Prefix of negated unigram terms (see [`TextPipeline::negation_scope`]), after [`WORD_PREFIX`].
-pub const NEGATED_MARK: &str = "~";
+/// Prefix of negated unigram terms (see [`TextPipeline::negation_scope`]). A prefix of its own,
+/// not a mark inside word terms: a token may itself start with any character.
+pub const NEGATED_PREFIX: &str = "n:";
 /// The token that stands for any token containing a digit.
 pub const NUMBER_TOKEN: &str = "<num>";
 
@@ -333,8 +334,7 @@ impl Tokenizer {
             let negated = negated_words(&normalized, &placed, scope);
             for (token, _) in tokens.iter().zip(negated).filter(|(_, negated)| *negated) {
                 term.clear();
-                term.push_str(WORD_PREFIX);
-                term.push_str(NEGATED_MARK);
+                term.push_str(NEGATED_PREFIX);
                 term.push_str(token);
                 emit(&term);
             }
@@ -384,6 +384,8 @@ pub fn display_term(term: &str) -> String {
         rest.to_string()
     } else if let Some(rest) = term.strip_prefix(CHAR_PREFIX) {
         format!("'{rest}'")
+    } else if let Some(rest) = term.strip_prefix(NEGATED_PREFIX) {
+        format!("~{rest}")
     } else {
         term.to_string()
     }
@@ -403,13 +405,14 @@ mod tests {
         let negated: Vec<String> = tokenizer
             .terms("We do not blame the Russian authorities for it, but we won't wait forever.")
             .into_iter()
-            .filter(|t| t.starts_with("w:~"))
+            .filter(|t| t.starts_with(NEGATED_PREFIX))
             .collect();
         // Three words after "not"; the comma ends the clause; "won't" starts a new scope.
-        assert_eq!(negated, ["w:~blame", "w:~the", "w:~russian", "w:~wait", "w:~forev"]);
+        assert_eq!(negated, ["n:blame", "n:the", "n:russian", "n:wait", "n:forev"]);
         // Off by default: no negated terms, and the same terms as before the option existed.
         let plain = default_tokenizer().terms("We do not blame them.");
-        assert!(plain.iter().all(|t| !t.contains('~')), "{plain:?}");
+        assert!(plain.iter().all(|t| !t.starts_with(NEGATED_PREFIX)), "{plain:?}");
+        assert_eq!(display_term("n:blame"), "~blame");
     }
 
     #[test]

@@ -137,6 +137,13 @@ proptest! {
         prop_assert_eq!(&terms, &streamed);
         // Word n-grams: every length in the range, over consecutive tokens.
         let words: Vec<&String> = terms.iter().filter(|t| t.starts_with("w:")).collect();
+        // Negated terms: only with a negation scope, one per token at most, each a token.
+        let negated: Vec<&str> = terms.iter().filter_map(|t| t.strip_prefix("n:")).collect();
+        prop_assert!(pipeline.negation_scope.is_some() || negated.is_empty(), "{:?}", negated);
+        prop_assert!(negated.len() <= tokens.len());
+        for token in &negated {
+            prop_assert!(tokens.iter().any(|t| t == token), "{:?} not a token of {:?}", token, tokens);
+        }
         let range = pipeline.word_ngrams;
         let expected: usize = (range.min..=range.max)
             .map(|n| tokens.len().saturating_sub(n - 1).min(tokens.len()))
@@ -144,7 +151,7 @@ proptest! {
             .sum();
         prop_assert_eq!(words.len(), expected);
         for term in &terms {
-            prop_assert!(term.starts_with("w:") || term.starts_with("c:"), "{:?}", term);
+            prop_assert!(["w:", "c:", "n:"].iter().any(|p| term.starts_with(p)), "{:?}", term);
             if let Some(chars) = term.strip_prefix("c:") {
                 let length = chars.chars().count();
                 let range = pipeline.char_ngrams.unwrap();
