@@ -27,6 +27,7 @@ pub mod plot;
 pub mod predict;
 pub mod search;
 pub mod sentences;
+pub mod speakers;
 pub mod text;
 pub mod tfidf;
 
