@@ -158,8 +158,13 @@ fn attribution_scores_stay_above_their_thresholds() {
         println!("  {miss}");
     }
     assert!(all.sentences >= 150, "the set has {} sentences", all.sentences);
-    // Thresholds: just below the figures measured when they were set (see README "Speakers").
-    assert!(all.precision() >= 0.0, "speaker precision {:.3}", all.precision());
-    assert!(all.recall() >= 0.0, "speaker recall {:.3}", all.recall());
-    assert!(all.mark_accuracy() >= 0.0, "mark accuracy {:.3}", all.mark_accuracy());
+    assert!(held_out.sentences >= 40, "the held-out part has {} sentences", held_out.sentences);
+    // Thresholds just below the figures measured when they were set: all 208 sentences gave
+    // precision 0.977 (128/131), recall 0.962 (128/133), mark accuracy 0.976 (203/208); the 46
+    // held-out ones 0.929 (26/28), 0.897 (26/29), 0.913 (42/46).
+    for (name, score, precision, recall, marks) in [("all", &all, 0.96, 0.95, 0.96), ("held-out", &held_out, 0.90, 0.86, 0.89)] {
+        assert!(score.precision() >= precision, "{name}: speaker precision {:.3} < {precision}", score.precision());
+        assert!(score.recall() >= recall, "{name}: speaker recall {:.3} < {recall}", score.recall());
+        assert!(score.mark_accuracy() >= marks, "{name}: mark accuracy {:.3} < {marks}", score.mark_accuracy());
+    }
 }
