@@ -221,6 +221,7 @@ pub const SPEECH_VERBS: &[&str] = &[
     "shouted", "protested", "objected", "questioned", "praised", "blamed", "blames", "disputed",
     "maintained", "maintains", "expressed", "voiced", "signalled", "signaled", "indicated",
     "affirmed", "contended", "lamented", "boasted", "agreed", "declined", "refused",
+    "clarified", "assured", "specified", "elaborated", "revealed", "disclosed", "recounted",
 ];
 
 /// "declined" and "refused" speak only before "to" and one of these.
@@ -758,12 +759,22 @@ fn is_connector(word: &str) -> bool {
     CONNECTORS.contains(&word)
 }
 
+/// Whether token `i` is a "the" inside an organisation's name, after an organisation word and a
+/// connector and before a capitalised word ("International Council for the Exploration of the
+/// Sea"; but not "Lars Haugen of the Norwegian branch").
+fn inner_article(toks: &[Tok<'_>], i: usize) -> bool {
+    word(toks, i) == Some("the")
+        && i.checked_sub(1).and_then(|p| word(toks, p)).is_some_and(is_connector)
+        && word(toks, i + 1).is_some_and(|n| is_capitalised(n) && np_word(n))
+        && (0..i.saturating_sub(1)).rev().map_while(|j| word(toks, j)).take_while(|w| np_word(w) || *w == "the" || is_connector(w)).any(|w| in_list(ORG_HEADS, w) && is_capitalised(w))
+}
+
 /// The noun phrase that ends just before token `end`.
 fn np_backward<'a>(toks: &[Tok<'a>], end: usize) -> Option<Np<'a>> {
     let mut start = end;
     while start > 0 {
         match toks[start - 1] {
-            Tok::Word(w) if np_word(w) || (is_connector(w) && start < end) => start -= 1,
+            Tok::Word(w) if np_word(w) || (is_connector(w) && start < end) || inner_article(toks, start - 1) => start -= 1,
             _ => break,
         }
     }
@@ -806,7 +817,7 @@ fn np_forward<'a>(toks: &[Tok<'a>], start: usize) -> Option<Np<'a>> {
     }
     let first = i;
     while let Some(w) = word(toks, i) {
-        if np_word(w) || (is_connector(w) && i > first) {
+        if np_word(w) || (is_connector(w) && i > first) || (i > first && inner_article(toks, i)) {
             i += 1;
         } else {
             break;
@@ -908,9 +919,22 @@ fn classify(np: &Np<'_>) -> Option<Mention> {
             None => None,
         };
     }
-    if words.iter().any(|w| !is_capitalised(w) && !is_connector(w) && !in_list(ORG_HEADS, w) && !in_list(TITLE_MODIFIERS, w)) {
+    if words.iter().any(|w| !is_capitalised(w) && !is_connector(w) && *w != "the" && !in_list(ORG_HEADS, w) && !in_list(TITLE_MODIFIERS, w)) {
         return None;
     }
+    if matches!(np.determiner.as_deref(), Some("a" | "an" | "one" | "another")) {
+        // "a U.S. security firm", "a Western government": unnamed.
+        return Some(Mention::Unnamed {
+            titles: Vec::new(),
+            person: false,
+        });
+    }
+    // A name starts with a capital ("information security Andrei Krutskikh" names Andrei Krutskikh)
+    // and ends with one or with an organisation word ("Krutskikh's office").
+    let first = words.iter().position(|w| is_capitalised(w) || is_acronym(w))?;
+    let last = words.iter().rposition(|w| is_capitalised(w) || is_acronym(w) || in_list(ORG_HEADS, w))?;
+    let words = &words[first..=last];
+    let org_head = words.iter().rposition(|w| in_list(ORG_HEADS, w));
     let name = base(&words.join(" ")).to_string();
     let kind = if org_head.is_some() || words.iter().any(|w| is_acronym(w)) {
         Kind::Org
@@ -936,6 +960,8 @@ struct Candidate {
     mention: Mention,
     /// First token of the attribution.
     start: usize,
+    /// The token after it.
+    end: usize,
     adjacent: bool,
     cue: String,
 }
@@ -984,6 +1010,7 @@ fn candidates(toks: &[Tok<'_>]) -> Vec<Candidate> {
                     found.push(Candidate {
                         mention,
                         start: 0,
+                        end: colon,
                         adjacent: true,
                         cue: format!("{}: \"...\"", text_of(toks, 0, colon)),
                     });
@@ -996,6 +1023,7 @@ fn candidates(toks: &[Tok<'_>]) -> Vec<Candidate> {
                     found.push(Candidate {
                         mention,
                         start: 2,
+                        end: np.end,
                         adjacent: true,
                         cue: format!("\"...\": {}", text_of(toks, np.start, np.end)),
                     });
@@ -1006,7 +1034,7 @@ fn candidates(toks: &[Tok<'_>]) -> Vec<Candidate> {
     for v in 0..toks.len() {
         let Some(w) = word(toks, v) else { continue };
         if lower(w) == "according" && word(toks, v + 1) == Some("to") {
-            let np = np_forward(toks, v + 2);
+            let np = np_forward(toks, v + 2).filter(|np| !is_modifier(toks, np));
             let end = np.as_ref().map_or(v + 2, |np| np.end);
             let mention = np.as_ref().and_then(classify).unwrap_or(Mention::Unnamed {
                 titles: Vec::new(),
@@ -1017,6 +1045,7 @@ fn candidates(toks: &[Tok<'_>]) -> Vec<Candidate> {
                 adjacent: is_adjacent(toks, v, end),
                 mention,
                 start: v,
+                end,
                 cue: text_of(toks, v, end.max(v + 3)),
             });
             continue;
@@ -1028,6 +1057,7 @@ fn candidates(toks: &[Tok<'_>]) -> Vec<Candidate> {
             found.push(Candidate {
                 mention,
                 start,
+                end: v + 1,
                 adjacent: is_adjacent(toks, start, v + 1),
                 cue: text_of(toks, start, v + 1),
             });
@@ -1036,12 +1066,13 @@ fn candidates(toks: &[Tok<'_>]) -> Vec<Candidate> {
         let inverted = v == 0
             || matches!(toks[v - 1], Tok::Punct(',') | Tok::Punct(':') | Tok::Punct('\u{2014}') | Tok::Quote(_));
         if inverted && !NO_INVERSION.contains(&w) && !before_is_passive(toks, v) {
-            if let Some(np) = np_forward(toks, v + 1) {
+            if let Some(np) = np_forward(toks, v + 1).filter(|np| !is_modifier(toks, np)) {
                 if let Some(mention) = classify(&np) {
                     let mention = with_apposition_title(toks, np.end, mention);
                     found.push(Candidate {
                         mention,
                         start: v,
+                        end: np.end,
                         adjacent: is_adjacent(toks, v, np.end),
                         cue: text_of(toks, v, np.end),
                     });
@@ -1052,10 +1083,23 @@ fn candidates(toks: &[Tok<'_>]) -> Vec<Candidate> {
     found
 }
 
-/// The attribution that speaks for the sentence: one next to a quote, else the first.
+/// The attribution that speaks for the sentence: one next to a quote; else one that closes the
+/// sentence after a comma (`..., says Kremlin`, `..., the ministry said`), which attributes all
+/// that comes before it; else the first.
 fn choose_candidate(toks: &[Tok<'_>]) -> Option<Candidate> {
     let mut all = candidates(toks);
-    let index = all.iter().position(|c| c.adjacent).unwrap_or(0);
+    let closing = all
+        .last()
+        .filter(|c| {
+            // Only circumstances may follow: "in a statement on Monday", not another clause.
+            let rest = &toks[c.end.min(toks.len())..];
+            c.start > 0
+                && toks[c.start - 1] == Tok::Punct(',')
+                && !rest.iter().any(|t| matches!(t, Tok::Punct(',' | ';' | ':') | Tok::Quote(_)))
+                && rest.iter().filter(|t| matches!(t, Tok::Word(_))).count() <= 8
+        })
+        .map(|_| all.len() - 1);
+    let index = all.iter().position(|c| c.adjacent).or(closing).unwrap_or(0);
     (!all.is_empty()).then(|| all.swap_remove(index))
 }
 
@@ -1133,11 +1177,77 @@ fn subject_before(toks: &[Tok<'_>], v: usize) -> Option<(Mention, usize)> {
 /// Vienna") is skipped for the noun before it.
 fn subject_np(toks: &[Tok<'_>], end: usize) -> Option<(Mention, usize)> {
     let np = np_backward(toks, end)?;
+    // "Washington and London have accused": two names speak together.
+    if np.determiner.is_none() && np.start >= 2 && word(toks, np.start - 1) == Some("and") {
+        if let (Some(Mention::Named { name: second, kind: k2, titles: t2, .. }), Some(first)) =
+            (classify(&np), np_backward(toks, np.start - 1))
+        {
+            if let Some(Mention::Named { name: one, kind: k1, titles: t1, .. }) = classify(&first).filter(|_| first.determiner.is_none()) {
+                if t1.is_empty() && t2.is_empty() {
+                    let kind = if k1 == Kind::Person && k2 == Kind::Person { Kind::Person } else { Kind::Org };
+                    let mention = Mention::Named { name: format!("{one} and {second}"), kind, titles: Vec::new(), gender: None };
+                    return Some((mention, first.start));
+                }
+            }
+        }
+    }
     let before = np.start.checked_sub(1).and_then(|i| word(toks, i));
     if before.is_some_and(|p| PREPOSITIONS.contains(&lower(p).as_str())) {
-        return subject_np(toks, np.start - 1);
+        let outer = subject_np(toks, np.start - 1);
+        if let Some((title, start)) = &outer {
+            if let Some(named) = title_place_name(title, &np) {
+                return Some((named, *start));
+            }
+        }
+        return outer;
     }
     Some((classify(&np)?, np.start))
+}
+
+/// "Russian Ambassador to the US Anatoly Antonov", "adviser on information security Pavel Orlov":
+/// a title, a preposition, then a place or a field and a name run together; the name is taken
+/// to be the last two capitalised words.
+fn title_place_name(title: &Mention, place: &Np<'_>) -> Option<Mention> {
+    let titles = match title {
+        Mention::Unnamed { titles, person: true } => titles.clone(),
+        Mention::Definite { head, person: true } => vec![head.clone()],
+        _ => return None,
+    };
+    let words = &place.words;
+    let plain_name = |w: &&str| {
+        is_capitalised(w) && !is_possessive(w) && !is_acronym(w) && !in_list(ORG_HEADS, w) && !in_list(TITLE_HEADS, w) && !in_list(TITLE_MODIFIERS, w)
+    };
+    if words.len() < 3 || !words[words.len() - 2..].iter().all(plain_name) {
+        return None;
+    }
+    Some(Mention::Named {
+        name: words[words.len() - 2..].join(" "),
+        kind: Kind::Person,
+        titles,
+        gender: None,
+    })
+}
+
+/// Words that may follow a name in an attribution ("according to Krutskikh in an interview",
+/// "said Antonov and ..."); any other lowercase word makes a lone capitalised word an adjective
+/// ("according to American intelligence services").
+const AFTER_NAME: &[&str] = &["and", "or", "but", "who", "which", "that", "as", "after", "before", "when", "while", "said", "says", "told", "added"];
+
+/// A single capitalised word, or a phrase ending in a lowercase modifier, followed by a lowercase
+/// noun is a modifier, not a name ("according to American intelligence services", "according to
+/// U.S. security researchers").
+fn is_modifier(toks: &[Tok<'_>], np: &Np<'_>) -> bool {
+    let last = np.words[np.words.len() - 1];
+    let modifier_last = !is_capitalised(last) && in_list(TITLE_MODIFIERS, last) && !in_list(ORG_HEADS, last);
+    ((np.words.len() == 1 && !is_acronym(last)) || modifier_last)
+        && word(toks, np.end).is_some_and(|next| {
+            let k = lower(next);
+            !is_capitalised(next)
+                && !PREPOSITIONS.contains(&k.as_str())
+                && !AFTER_NAME.contains(&k.as_str())
+                && !SKIPPED.contains(&k.as_str())
+                && !is_connector(next)
+        })
 }
 
 /// `A, B, said`: the subject is the name among A and B ("Russia's ambassador, Anatoly Antonov,
@@ -1156,6 +1266,13 @@ fn apposition(toks: &[Tok<'_>], comma: usize) -> Option<(Mention, usize)> {
         }
     };
     if first + 1 == comma {
+        return None;
+    }
+    // B is a name, or an aside that starts in lowercase ("who ...", "the ministry's spokeswoman",
+    // "speaking on condition of anonymity"); a capitalised clause ("Seoul warned of ...") makes
+    // the commas a list, not an apposition.
+    let b_is_name = np_forward(toks, first + 1).is_some_and(|np| np.end == comma);
+    if !b_is_name && word(toks, first + 1).is_none_or(is_capitalised) {
         return None;
     }
     let a = subject_np(toks, first);
@@ -1394,11 +1511,24 @@ fn register_mentions(toks: &[Tok<'_>], context: &mut Context) {
             i += 1;
             continue;
         };
-        let end = np.end.max(i + 1);
-        let mention = classify(&np);
-        // "his Russian counterpart, Sergei Lavrov,": the title goes with the name.
-        let apposed = if toks.get(np.end) == Some(&Tok::Punct(',')) {
-            np_forward(toks, np.end + 1).and_then(|b| classify(&b))
+        let mut end = np.end.max(i + 1);
+        let mut mention = classify(&np);
+        // "Russian Ambassador to the US Anatoly Antonov".
+        if let Some(title) = &mention {
+            let preposition = word(toks, np.end).is_some_and(|p| PREPOSITIONS.contains(&lower(p).as_str()));
+            if let Some(place) = np_forward(toks, np.end + 1).filter(|_| preposition) {
+                if let Some(named) = title_place_name(title, &place) {
+                    mention = Some(named);
+                    end = place.end;
+                }
+            }
+        }
+        // "his Russian counterpart, Sergei Lavrov, in ...": the title goes with the name, when
+        // the name ends at a comma or the end of the sentence.
+        let apposed = if toks.get(end) == Some(&Tok::Punct(',')) {
+            np_forward(toks, end + 1)
+                .filter(|b| matches!(toks.get(b.end), None | Some(Tok::Punct(',' | '.' | ';' | ')'))))
+                .and_then(|b| classify(&b))
         } else {
             None
         };
@@ -1534,6 +1664,46 @@ mod tests {
         assert_eq!(result[0], (some("Vilnius"), Mark::Quote));
         // An apostrophe opens no quote.
         assert_eq!(speakers("Russia's envoy met the ministers' aides.")[0], (None, Mark::Narration));
+    }
+
+    #[test]
+    fn an_attribution_closing_the_sentence_wins_over_verbs_before_it() {
+        let article = "Tokyo, Seoul warned of further delays in the fisheries talks, says Kremlin.\nOfficials accused the navy of delays, the ministry said.";
+        let result = attribute_article(article);
+        assert_eq!(result[0].speaker, some("Kremlin"));
+        assert_eq!(result[1].cue, "the ministry said -> unresolved");
+        // An "according to" in the middle is not the closing attribution.
+        let article = "He noted that, according to the ministry, the talks could resume.";
+        assert_eq!(attribute_article(article)[0].cue, "He noted -> unresolved");
+    }
+
+    #[test]
+    fn a_title_with_a_place_before_the_name() {
+        let article = "Relations can improve, Russian Ambassador to the United States Ivan Sorokin told reporters.\nThe diplomat, who arrived on Monday, confirmed the plan.";
+        assert_eq!(
+            speakers(article),
+            vec![(some("Ivan Sorokin"), Mark::Reported), (some("Ivan Sorokin"), Mark::Reported)]
+        );
+    }
+
+    #[test]
+    fn two_names_can_speak_together_and_lowercase_modifiers_are_not_names() {
+        assert_eq!(speakers("Oslo and Reykjavik have accused the fleet of overfishing.")[0].0, some("Oslo and Reykjavik"));
+        assert_eq!(speakers("The cabinet met, the adviser on information security Pavel Orlov said.")[0].0, some("Pavel Orlov"));
+        assert_eq!(speakers("The attacks began in May, according to a U.S. security company.")[0], (None, Mark::Reported));
+    }
+
+    #[test]
+    fn a_nationality_is_not_a_source() {
+        assert_eq!(speakers("According to Western intelligence agencies, the group is based abroad.")[0], (None, Mark::Reported));
+        let article = "According to the diplomat, Moscow also hopes for progress.";
+        assert_eq!(speakers(article)[0], (None, Mark::Reported));
+    }
+
+    #[test]
+    fn names_may_hold_of_the_and_for_the() {
+        let article = "Catches rose, according to the International Council for the Exploration of the Sea.";
+        assert_eq!(speakers(article)[0].0, some("International Council for the Exploration of the Sea"));
     }
 
     #[test]
