@@ -198,7 +198,7 @@ pub struct PredictArgs {
     /// Model file; without it, the model shipped inside stancekit is used.
     #[arg(long, short, value_name = "MODEL")]
     pub model: Option<PathBuf>,
-    /// Output format [default: table on a terminal, jsonl otherwise].
+    /// Output format [default: table on a terminal, jsonl otherwise; with --summary, table].
     #[arg(long, short, value_enum)]
     pub format: Option<OutputFormat>,
     /// Format of every input; by default .csv/.tsv/.jsonl files are tables and anything else

@@ -125,16 +125,15 @@ table.speakers td.n{text-align:right}
 .who{font:500 11px/1 system-ui,sans-serif;color:#56606b;vertical-align:super;margin-right:2px}
 .tip{display:none;position:absolute;left:0;top:100%;z-index:10;width:340px;max-width:90vw;margin-top:4px;background:#fff;color:#1d232a;border:1px solid #c9ced6;border-radius:6px;box-shadow:0 4px 16px rgba(0,0,0,.15);padding:8px 10px;font-size:12px;line-height:1.45;font-style:normal;white-space:normal}
 .s:hover>.tip,.s:focus>.tip{display:block}
-.tip .line{display:block}
-.tip .row{display:flex;align-items:center;gap:6px}
-.tip .c{width:88px}
-.tip .track{flex:1;height:7px;background:#eef0f2;border-radius:2px}
-.tip .bar{display:block;height:7px;background:#90a4ae;border-radius:2px}
-.tip .p{width:34px;text-align:right;font-variant-numeric:tabular-nums}
-.tip .chosen{font-weight:600}
-.tip .chosen .bar{background:#37414b}
-.tip .terms{color:#37414b;margin-top:2px}
-.tip .head{font-weight:600;text-transform:uppercase;font-size:10px;letter-spacing:.05em;color:#56606b;margin-top:6px}
+.tip .l{display:block}
+.tip .r{display:flex;align-items:center;gap:6px}
+.tip .r u{width:88px;text-decoration:none}
+.tip .r::after{content:"";order:1;flex:1;height:7px;border-radius:2px;background:linear-gradient(90deg,#90a4ae var(--p),#eef0f2 0)}
+.tip .r i{order:2;width:34px;text-align:right;font-style:normal;font-variant-numeric:tabular-nums}
+.tip .k{font-weight:600}
+.tip .k::after{background:linear-gradient(90deg,#37414b var(--p),#eef0f2 0)}
+.tip .w{color:#37414b;margin-top:2px}
+.tip .h{font-weight:600;text-transform:uppercase;font-size:10px;letter-spacing:.05em;color:#56606b;margin-top:6px}
 footer{color:#78909c;font-size:12px;padding-bottom:32px}
 "#;
 
@@ -334,12 +333,12 @@ fn render_article(model: &Model, primary: usize, index: usize, article: &ReportA
     let summary = &article.summary;
     let heads = model.heads();
     // Paragraphs: consecutive sentences from the same line.
-    let mut paragraphs: Vec<&[LabeledSentence]> = Vec::new();
+    let mut paragraphs: Vec<(usize, &[LabeledSentence])> = Vec::new();
     let mut start = 0;
     for i in 1..=article.sentences.len() {
         if i == article.sentences.len() || article.sentences[i].record.line != article.sentences[start].record.line {
             if i > start {
-                paragraphs.push(&article.sentences[start..i]);
+                paragraphs.push((start, &article.sentences[start..i]));
             }
             start = i;
         }
@@ -366,13 +365,13 @@ fn render_article(model: &Model, primary: usize, index: usize, article: &ReportA
                 @if article.sentences.is_empty() {
                     p.counts { "This input has no sentences." }
                 }
-                @for paragraph in &paragraphs {
+                @for (first, paragraph) in &paragraphs {
                     p {
                         @for (n, sentence) in paragraph.iter().enumerate() {
                             @if n > 0 { " " }
                             // The speaker's name where it changes; the tooltip always has it.
                             @let same = n > 0 && paragraph[n - 1].attribution.speaker == sentence.attribution.speaker;
-                            (render_sentence(model, primary, sentence, !same))
+                            (render_sentence(model, primary, (&article.name, first + n), sentence, !same))
                         }
                     }
                 }
@@ -381,7 +380,23 @@ fn render_article(model: &Model, primary: usize, index: usize, article: &ReportA
     }
 }
 
-fn render_sentence(model: &Model, primary: usize, sentence: &LabeledSentence, show_speaker: bool) -> Markup {
+/// How the tooltip names a sentence: "sentence N" for an article's own numbering, else its id.
+fn sentence_label(article_name: &str, index: usize, id: &str) -> String {
+    let own = id.strip_prefix(article_name).and_then(|rest| rest.strip_prefix(':')) == Some((index + 1).to_string().as_str());
+    if own {
+        format!("sentence {}", index + 1)
+    } else {
+        id.to_string()
+    }
+}
+
+fn render_sentence(
+    model: &Model,
+    primary: usize,
+    (article_name, index): (&str, usize),
+    sentence: &LabeledSentence,
+    show_speaker: bool,
+) -> Markup {
     let heads = model.heads();
     let stance = sentence
         .predictions
@@ -394,7 +409,7 @@ fn render_sentence(model: &Model, primary: usize, sentence: &LabeledSentence, sh
         class.push_str(" q");
     }
     html! {
-        span class=(class) tabindex="0" data-id=(sentence.record.id) data-mark=(attribution.mark.as_str()) {
+        span class=(class) tabindex="0" {
             @if let (Some(speaker), true) = (&attribution.speaker, show_speaker) {
                 sup.who { (speaker) }
             }
@@ -409,20 +424,18 @@ fn render_sentence(model: &Model, primary: usize, sentence: &LabeledSentence, sh
             // Phrasing content only: a table or div here would close the paragraph in an HTML
             // parser and spill the tooltip into the text.
             span.tip role="tooltip" {
-                span.line { b { (sentence.record.id) } " \u{2014} " (attribution.mark.as_str())
+                span.l { b { (sentence_label(article_name, index, &sentence.record.id)) } " \u{2014} " (attribution.mark.as_str())
                     @if let Some(speaker) = &attribution.speaker { ", speaker " b { (speaker) } } }
-                @if !attribution.cue.is_empty() { span.line.terms { "speaker cue: " (attribution.cue) } }
+                @if !attribution.cue.is_empty() { span.l.w { "speaker cue: " (attribution.cue) } }
                 @for (head, prediction) in heads.iter().zip(&sentence.predictions) {
-                    span.line.head { (head.name) }
-                    @for (index, (class, &p)) in head.classes().iter().zip(&prediction.probabilities).enumerate() {
-                        span class=(if index == prediction.label { "row chosen" } else { "row" }) {
-                            span.c { (class) }
-                            span.track { span.bar style=(format!("width:{:.1}%", 100.0 * p)) {} }
-                            span.p { (format!("{p:.2}")) }
+                    span.l.h { (head.name) }
+                    @for (class_index, (class, &p)) in head.classes().iter().zip(&prediction.probabilities).enumerate() {
+                        span class=(if class_index == prediction.label { "r k" } else { "r" }) style=(format!("--p:{:.0}%", 100.0 * p)) {
+                            u { (class) } i { (format!("{p:.2}")) }
                         }
                     }
                     @if !prediction.terms.is_empty() {
-                        span.line.terms {
+                        span.l.w {
                             "why " (head.classes()[prediction.label]) ": "
                             @for (n, (term, contribution)) in prediction.terms.iter().enumerate() {
                                 @if n > 0 { "; " }

@@ -322,7 +322,7 @@ fn report_has_the_structure_a_reader_needs_and_loads_nothing() {
             // moved out by the parser) and holds every class's probability.
             let tips: Vec<ElementRef<'_>> = s.select(&Selector::parse(".tip").unwrap()).collect();
             assert_eq!(tips.len(), 1);
-            let rows = tips[0].select(&Selector::parse(".row").unwrap()).count();
+            let rows = tips[0].select(&Selector::parse(".r").unwrap()).count();
             assert_eq!(rows, 4 + 3);
             assert!(text_of(&tips[0]).contains("why "), "terms are shown");
             let class = s.value().attr("class").unwrap();
