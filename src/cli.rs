@@ -1,5 +1,5 @@
 //! The command-line interface: argument definitions, validation into settings, and the
-//! train / predict / eval commands built on the library.
+//! train / predict / report / eval / explain commands built on the library.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -14,8 +14,10 @@ use crate::data::{self, Columns, InputFormat, Source};
 use crate::error::{Error, Result};
 use crate::eval::{evaluate, HeadEvaluation};
 use crate::model::{sha256_file, Model, TrainEvent, TrainSettings, TrainingData};
-use crate::output::{self, OutputFormat};
-use crate::predict::{predict_sources, PredictOptions};
+use crate::output::{self, OutputFormat, PredictionWriter};
+use crate::predict::{predict_sources, LabeledSentence, PredictOptions, Sink};
+use crate::report::ReportArticle;
+use crate::summary::{Summary, SummaryBuilder};
 use crate::text::{NgramRange, StemmerChoice, TextPipeline};
 use crate::tfidf::{Norm, TfidfSettings};
 
@@ -31,8 +33,12 @@ pub struct Cli {
 pub enum Command {
     /// Train a model with one head per label column and write it to a file.
     Train(TrainArgs),
-    /// Label sentences of articles or of CSV/TSV/JSONL files.
+    /// Label sentences of articles or of CSV/TSV/JSONL files, with their speakers; or summarise
+    /// each article with --summary.
     Predict(PredictArgs),
+    /// Write one self-contained HTML page showing articles coloured by stance, with
+    /// probabilities and deciding terms on hover, speakers and stance shares.
+    Report(ReportArgs),
     /// List the terms with the largest positive and negative weights per class of every head.
     Explain(ExplainArgs),
     /// Score a model on labeled data (accuracy, per-class metrics, confusion matrix), or
@@ -197,7 +203,7 @@ pub struct PredictArgs {
     /// Model file; without it, the model shipped inside stancekit is used.
     #[arg(long, short, value_name = "MODEL")]
     pub model: Option<PathBuf>,
-    /// Output format [default: table on a terminal, jsonl otherwise].
+    /// Output format [default: table on a terminal, jsonl otherwise; with --summary, table].
     #[arg(long, short, value_enum)]
     pub format: Option<OutputFormat>,
     /// Format of every input; by default .csv/.tsv/.jsonl files are tables and anything else
@@ -219,7 +225,56 @@ pub struct PredictArgs {
     /// With --explain: how many terms per head.
     #[arg(long, default_value_t = 5, value_name = "N")]
     pub top: usize,
-    /// Articles (plain text) or sentence files (CSV, TSV, JSONL); `-` reads standard input.
+    /// Instead of a line per sentence, one summary per input: counts and shares of every label,
+    /// the dominant stance of each speaker, and the most confident sentences per stance. A table
+    /// unless --format jsonl (one JSON object per input).
+    #[arg(long, conflicts_with = "explain")]
+    pub summary: bool,
+    /// Also read the inputs listed in this file, one path a line (blank lines and lines starting
+    /// with # are skipped), after those on the command line.
+    #[arg(long, value_name = "LIST")]
+    pub files_from: Option<PathBuf>,
+    /// Articles (plain text), directories (their .txt files, sorted by name) or sentence files
+    /// (CSV, TSV, JSONL); `-` reads standard input. Several inputs are read in parallel and
+    /// written in the order given.
+    #[arg(value_name = "INPUT")]
+    pub inputs: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Model file; without it, the model shipped inside stancekit is used.
+    #[arg(long, short, value_name = "MODEL")]
+    pub model: Option<PathBuf>,
+    /// Where to write the HTML page. Written atomically: a failed run leaves an earlier file
+    /// untouched.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: PathBuf,
+    /// The page's title.
+    #[arg(long, default_value = "stancekit report", value_name = "TEXT")]
+    pub title: String,
+    /// Terms per head shown when hovering a sentence (0: none).
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub top: usize,
+    /// Format of every input; by default .csv/.tsv/.jsonl files are tables (each one a section
+    /// of the page) and anything else is a plain-text article.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub input_format: Option<InputFormat>,
+    /// The column holding the sentences in tabular inputs.
+    #[arg(long, default_value = "text", value_name = "NAME")]
+    pub text_column: String,
+    /// The column whose value is the sentence id, when present.
+    #[arg(long, default_value = "id", value_name = "NAME")]
+    pub id_column: String,
+    /// Worker threads [default: all cores]. The page is the same for any value.
+    #[arg(long, short, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Also read the inputs listed in this file, one path a line, after those on the command
+    /// line.
+    #[arg(long, value_name = "LIST")]
+    pub files_from: Option<PathBuf>,
+    /// Articles, directories (their .txt files, sorted by name) or sentence files; `-` reads
+    /// standard input.
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<String>,
 }
@@ -317,6 +372,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     match cli.command {
         Command::Train(args) => train(args),
         Command::Predict(args) => predict(args),
+        Command::Report(args) => report(args),
         Command::Eval(args) => eval(args),
         Command::Explain(args) => explain(args),
     }
@@ -653,36 +709,113 @@ fn describe_features(settings: &TrainSettings) -> String {
     parts.join(", ")
 }
 
-fn predict(args: PredictArgs) -> Result<Outcome> {
-    let model = load_model(args.model.as_deref())?;
-    let sources: Vec<Source> = if args.inputs.is_empty() {
+/// The sources named by `inputs` and `files_from`; standard input when none is named and it is
+/// not a terminal.
+fn gather_sources(inputs: &[String], files_from: Option<&Path>) -> Result<Vec<Source>> {
+    if inputs.is_empty() && files_from.is_none() {
         if std::io::stdin().is_terminal() {
             return Err(Error::Settings(
-                "no input: name an article or a CSV/TSV/JSONL file, or pipe text in with `-`".into(),
+                "no input: name articles, directories or CSV/TSV/JSONL files, give --files-from, or pipe text in with `-`".into(),
             ));
         }
-        vec![Source::Stdin]
-    } else {
-        args.inputs.iter().map(|a| Source::from_arg(a)).collect()
-    };
-    for source in &sources {
-        if let Source::Path(path) = source {
-            if !path.exists() {
-                return Err(Error::file(path, "does not exist"));
-            }
-        }
+        return Ok(vec![Source::Stdin]);
     }
-    let jobs = match args.jobs {
+    crate::inputs::expand(inputs, files_from)
+}
+
+fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool> {
+    let jobs = match jobs {
         Some(0) => return Err(Error::Settings("--jobs must be at least 1".into())),
         Some(n) => n,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .map_err(|e| Error::Settings(format!("cannot start {jobs} worker threads: {e}")))
+}
+
+/// Writes every sentence as it comes.
+struct WriterSink<'a> {
+    writer: Box<dyn PredictionWriter + 'a>,
+}
+
+impl Sink for WriterSink<'_> {
+    fn sentences(&mut self, _: &Source, sentences: Vec<LabeledSentence>, _: bool) -> Result<()> {
+        for sentence in &sentences {
+            self.writer.write(sentence).map_err(Error::stdout)?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes one summary per input when its last sentence has come.
+struct SummarySink<'a, W: Write> {
+    model: &'a Model,
+    format: OutputFormat,
+    out: W,
+    current: Option<SummaryBuilder>,
+    written: usize,
+}
+
+impl<W: Write> Sink for SummarySink<'_, W> {
+    fn sentences(&mut self, source: &Source, sentences: Vec<LabeledSentence>, last: bool) -> Result<()> {
+        let builder = self
+            .current
+            .get_or_insert_with(|| SummaryBuilder::new(self.model, &source.display_name()));
+        for sentence in &sentences {
+            builder.add(sentence);
+        }
+        if last {
+            let summary = self.current.take().expect("a summary is being built").finish();
+            let text = match self.format {
+                OutputFormat::Jsonl => serde_json::to_string(&summary.to_json(self.model)).expect("summaries serialize") + "\n",
+                _ => {
+                    let separator = if self.written > 0 { "\n" } else { "" };
+                    format!("{separator}{}", summary.to_table(self.model))
+                }
+            };
+            self.out.write_all(text.as_bytes()).map_err(Error::stdout)?;
+            self.written += 1;
+        }
+        Ok(())
+    }
+}
+
+/// Gathers whole inputs for the HTML report.
+struct ReportSink<'a> {
+    model: &'a Model,
+    articles: Vec<ReportArticle>,
+    pending: Vec<LabeledSentence>,
+}
+
+impl Sink for ReportSink<'_> {
+    fn sentences(&mut self, source: &Source, sentences: Vec<LabeledSentence>, last: bool) -> Result<()> {
+        self.pending.extend(sentences);
+        if last {
+            let sentences = std::mem::take(&mut self.pending);
+            let name = source.display_name();
+            let summary = Summary::of(self.model, &name, &sentences);
+            self.articles.push(ReportArticle { name, sentences, summary });
+        }
+        Ok(())
+    }
+}
+
+fn predict(args: PredictArgs) -> Result<Outcome> {
+    let model = load_model(args.model.as_deref())?;
+    let sources = gather_sources(&args.inputs, args.files_from.as_deref())?;
+    let pool = thread_pool(args.jobs)?;
     let stdout = std::io::stdout();
-    let format = args.format.unwrap_or(if stdout.is_terminal() {
-        OutputFormat::Table
-    } else {
-        OutputFormat::Jsonl
-    });
+    let format = match (args.format, args.summary) {
+        (Some(OutputFormat::Csv), true) => {
+            return Err(Error::Settings("--summary writes a table or JSON Lines (--format table or jsonl), not CSV".into()))
+        }
+        (Some(format), _) => format,
+        (None, true) => OutputFormat::Table,
+        (None, false) if stdout.is_terminal() => OutputFormat::Table,
+        (None, false) => OutputFormat::Jsonl,
+    };
     if args.explain && args.top == 0 {
         return Err(Error::Settings("--top must be at least 1".into()));
     }
@@ -691,13 +824,60 @@ fn predict(args: PredictArgs) -> Result<Outcome> {
         columns: Columns::text_only(&args.text_column, &args.id_column),
         explain: if args.explain { args.top } else { 0 },
     };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .build()
-        .map_err(|e| Error::Settings(format!("cannot start {jobs} worker threads: {e}")))?;
-    let out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let mut writer = output::writer(format, &model, args.explain, out);
-    predict_sources(&model, &sources, &options, writer.as_mut(), &pool)?;
+    // The bar goes to standard error; it would garble a table on the same terminal.
+    let bar = progress_bar(sources.len() as u64, "inputs", stdout.is_terminal() || sources.len() < 2);
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let done = || bar.inc(1);
+    if args.summary {
+        let mut sink = SummarySink { model: &model, format, out: &mut out, current: None, written: 0 };
+        predict_sources(&model, &sources, &options, &mut sink, &pool, &done)?;
+    } else {
+        let mut sink = WriterSink { writer: output::writer(format, &model, args.explain, &mut out) };
+        predict_sources(&model, &sources, &options, &mut sink, &pool, &done)?;
+        sink.writer.finish().map_err(Error::stdout)?;
+    }
+    out.flush().map_err(Error::stdout)?;
+    bar.finish_and_clear();
+    Ok(Outcome::Success)
+}
+
+fn report(args: ReportArgs) -> Result<Outcome> {
+    let model = load_model(args.model.as_deref())?;
+    let sources = gather_sources(&args.inputs, args.files_from.as_deref())?;
+    for source in &sources {
+        if let Source::Path(path) = source {
+            if same_file(path, &args.output) {
+                return Err(Error::file(&args.output, "is also an input; give the report another name"));
+            }
+        }
+    }
+    crate::model::check_writable(&args.output)?;
+    let pool = thread_pool(args.jobs)?;
+    let options = PredictOptions {
+        input_format: args.input_format,
+        columns: Columns::text_only(&args.text_column, &args.id_column),
+        explain: args.top,
+    };
+    let bar = progress_bar(sources.len() as u64, "articles", sources.len() < 2);
+    let mut sink = ReportSink { model: &model, articles: Vec::new(), pending: Vec::new() };
+    let sentences = predict_sources(&model, &sources, &options, &mut sink, &pool, &|| bar.inc(1))?;
+    bar.finish_and_clear();
+    let model_name = args
+        .model
+        .as_ref()
+        .map_or_else(|| crate::model::SHIPPED_MODEL_NAME.to_string(), |p| p.display().to_string());
+    let page = crate::report::render(&model, &model_name, &args.title, &sink.articles);
+    crate::model::write_atomically(&args.output, page.as_bytes())?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(
+        stdout,
+        "wrote {} ({} articles, {} sentences, {:.1} MB)",
+        args.output.display(),
+        sink.articles.len(),
+        sentences,
+        page.len() as f64 / 1e6
+    )
+    .map_err(Error::stdout)?;
     Ok(Outcome::Success)
 }
 

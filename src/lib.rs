@@ -21,13 +21,17 @@ pub mod data;
 pub mod design;
 pub mod error;
 pub mod eval;
+pub mod inputs;
 pub mod metrics;
 pub mod model;
 pub mod output;
 pub mod plot;
 pub mod predict;
+pub mod report;
 pub mod search;
 pub mod sentences;
+pub mod speakers;
+pub mod summary;
 pub mod text;
 pub mod tfidf;
 

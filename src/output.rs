@@ -1,31 +1,33 @@
 //! Writers for predictions, one per output format: a table for people, JSON Lines and CSV for
-//! programs, all with the same fields.
+//! programs, all with the same fields (per head the label and probabilities, and the speaker and
+//! mark of each sentence).
 
 use std::io::Write;
 
 use serde::{Deserialize, Serialize};
 
-use crate::classifier::HeadPrediction;
-use crate::data::Record;
 use crate::model::Model;
+use crate::predict::LabeledSentence;
 
 /// How predictions are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum OutputFormat {
-    /// Aligned columns: id, label and probability per head, sentence.
+    /// Aligned columns: id, label and probability per head, mark, speaker, sentence.
     Table,
-    /// One JSON object per sentence: id, text, and per head {label, probabilities}.
+    /// One JSON object per sentence: id, text, per head {label, probabilities}, speaker, mark
+    /// and speaker_cue.
     Jsonl,
     /// A header, then one row per sentence: id, text, per head the label, one probability
-    /// column per class (`HEAD_p_CLASS`) and, with --explain, `HEAD_terms`.
+    /// column per class (`HEAD_p_CLASS`) and, with --explain, `HEAD_terms`; then speaker, mark
+    /// and speaker_cue.
     Csv,
 }
 
 /// Writes predictions in one format.
 pub trait PredictionWriter {
-    /// Writes one sentence's predictions (one per head, in the model's head order).
-    fn write(&mut self, record: &Record, predictions: &[HeadPrediction]) -> std::io::Result<()>;
+    /// Writes one labeled sentence.
+    fn write(&mut self, sentence: &LabeledSentence) -> std::io::Result<()>;
     /// Finishes the output (flushes buffers).
     fn finish(&mut self) -> std::io::Result<()>;
 }
@@ -65,7 +67,8 @@ struct JsonlWriter<'a, W: Write> {
 }
 
 impl<W: Write> PredictionWriter for JsonlWriter<'_, W> {
-    fn write(&mut self, record: &Record, predictions: &[HeadPrediction]) -> std::io::Result<()> {
+    fn write(&mut self, sentence: &LabeledSentence) -> std::io::Result<()> {
+        let (record, predictions) = (&sentence.record, &sentence.predictions);
         let mut object = serde_json::Map::new();
         object.insert("id".into(), record.id.clone().into());
         object.insert("text".into(), record.text.clone().into());
@@ -89,6 +92,10 @@ impl<W: Write> PredictionWriter for JsonlWriter<'_, W> {
             }
             object.insert(head.name.clone(), value.into());
         }
+        let attribution = &sentence.attribution;
+        object.insert("speaker".into(), attribution.speaker.clone().into());
+        object.insert("mark".into(), attribution.mark.as_str().into());
+        object.insert("speaker_cue".into(), attribution.cue.clone().into());
         serde_json::to_writer(&mut self.out, &object)?;
         self.out.write_all(b"\n")
     }
@@ -124,7 +131,8 @@ fn csv_to_io(error: csv::Error) -> std::io::Error {
 }
 
 impl<W: Write> PredictionWriter for CsvWriter<'_, W> {
-    fn write(&mut self, record: &Record, predictions: &[HeadPrediction]) -> std::io::Result<()> {
+    fn write(&mut self, sentence: &LabeledSentence) -> std::io::Result<()> {
+        let (record, predictions) = (&sentence.record, &sentence.predictions);
         if !self.header_written {
             let mut header = vec!["id".to_string(), "text".to_string()];
             for head in self.model.heads() {
@@ -136,6 +144,7 @@ impl<W: Write> PredictionWriter for CsvWriter<'_, W> {
                     header.push(format!("{}_terms", head.name));
                 }
             }
+            header.extend(["speaker", "mark", "speaker_cue"].map(String::from));
             self.out.write_record(&header).map_err(csv_to_io)?;
             self.header_written = true;
         }
@@ -147,6 +156,10 @@ impl<W: Write> PredictionWriter for CsvWriter<'_, W> {
                 row.push(terms_text(&prediction.terms));
             }
         }
+        let attribution = &sentence.attribution;
+        row.push(attribution.speaker.clone().unwrap_or_default());
+        row.push(attribution.mark.as_str().to_string());
+        row.push(attribution.cue.clone());
         self.out.write_record(&row).map_err(csv_to_io)
     }
 
@@ -187,8 +200,22 @@ impl<'a, W: Write> TableWriter<'a, W> {
     }
 }
 
+/// Width of the table's speaker column; longer names are cut with "…" (JSONL and CSV have them whole).
+pub const TABLE_SPEAKER_WIDTH: usize = 20;
+
+/// `text` cut to `width` characters, the last one "…" when cut.
+pub fn truncated(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+    cut.push('\u{2026}');
+    cut
+}
+
 impl<W: Write> PredictionWriter for TableWriter<'_, W> {
-    fn write(&mut self, record: &Record, predictions: &[HeadPrediction]) -> std::io::Result<()> {
+    fn write(&mut self, sentence: &LabeledSentence) -> std::io::Result<()> {
+        let (record, predictions) = (&sentence.record, &sentence.predictions);
         if !self.header_written {
             // Streaming output cannot know the longest id ahead; the first one sets the width,
             // with room for sentence numbers of up to three digits.
@@ -197,7 +224,7 @@ impl<W: Write> PredictionWriter for TableWriter<'_, W> {
             for (head, width) in self.model.heads().iter().zip(&self.label_widths) {
                 write!(self.out, "  {:<width$} {:>5}", head.name, "p")?;
             }
-            writeln!(self.out, "  text")?;
+            writeln!(self.out, "  {:<9}  {:<w$}  text", "mark", "speaker", w = TABLE_SPEAKER_WIDTH)?;
             self.header_written = true;
         }
         write!(self.out, "{:<w$}", record.id, w = self.id_width)?;
@@ -215,7 +242,15 @@ impl<W: Write> PredictionWriter for TableWriter<'_, W> {
                 prediction.probabilities[prediction.label]
             )?;
         }
-        writeln!(self.out, "  {}", record.text)?;
+        let speaker = sentence.attribution.speaker.as_deref().unwrap_or("-");
+        writeln!(
+            self.out,
+            "  {:<9}  {:<w$}  {}",
+            sentence.attribution.mark.as_str(),
+            truncated(speaker, TABLE_SPEAKER_WIDTH),
+            record.text,
+            w = TABLE_SPEAKER_WIDTH
+        )?;
         for (head, prediction) in self.model.heads().iter().zip(predictions) {
             if !prediction.terms.is_empty() {
                 writeln!(

@@ -1,16 +1,22 @@
-//! Streaming prediction: reads sentences in chunks, labels each chunk in parallel and writes
-//! the results in input order, so memory stays bounded whatever the input size.
+//! Prediction over many inputs: articles are read, attributed to speakers and labeled in
+//! parallel, a batch of whole articles at a time; tables stream in chunks. Results reach the
+//! caller in input order, so memory stays bounded and the output is the same for any number of
+//! threads.
 
 use rayon::prelude::*;
 
 use crate::classifier::HeadPrediction;
 use crate::data::{Columns, InputFormat, Record, RecordReader, Source};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::Model;
-use crate::output::PredictionWriter;
+use crate::speakers::{self, Attribution};
 
-/// Sentences read and labeled together; bounds memory and keeps all cores busy.
+/// Sentences of a table read and labeled together; bounds memory and keeps all cores busy.
 pub const CHUNK_SIZE: usize = 4096;
+
+/// Articles labeled together, per worker thread: enough to keep every core busy on short
+/// articles, few enough to bound memory on long ones.
+pub const ARTICLES_PER_THREAD: usize = 8;
 
 /// Options of a prediction run.
 #[derive(Clone, Debug)]
@@ -24,39 +30,136 @@ pub struct PredictOptions {
     pub explain: usize,
 }
 
-/// Labels every sentence of `sources`, in order, through `writer`, with the threads of `pool`.
-/// Returns the number of sentences written.
+impl PredictOptions {
+    /// The format `source` is read as.
+    pub fn format_of(&self, source: &Source) -> InputFormat {
+        self.input_format.unwrap_or_else(|| match source {
+            Source::Path(path) => InputFormat::from_path(path),
+            Source::Stdin => InputFormat::Text,
+        })
+    }
+}
+
+/// One labeled sentence: the record, who speaks in it, and one prediction per head (in the
+/// model's head order).
+#[derive(Clone, Debug)]
+pub struct LabeledSentence {
+    pub record: Record,
+    pub attribution: Attribution,
+    pub predictions: Vec<HeadPrediction>,
+}
+
+/// Receives the labeled sentences of every input, in input order.
+pub trait Sink {
+    /// The next sentences of `source`, in order: an article arrives whole, a table in chunks.
+    /// `last` is true on the final call for `source` (its sentences may then be empty).
+    fn sentences(&mut self, source: &Source, sentences: Vec<LabeledSentence>, last: bool) -> Result<()>;
+}
+
+/// Labels every sentence of `sources` with the threads of `pool` and hands them to `sink` in
+/// input order; `done` is called once per finished input (from any thread). Articles get
+/// speakers from [`speakers::attribute`] over the whole article; each row of a table is
+/// attributed on its own (a pronoun there has nothing to refer to, so only named attributions
+/// give a speaker). Returns the number of sentences.
 pub fn predict_sources(
     model: &Model,
     sources: &[Source],
     options: &PredictOptions,
-    writer: &mut dyn PredictionWriter,
+    sink: &mut dyn Sink,
+    pool: &rayon::ThreadPool,
+    done: &(dyn Fn() + Sync),
+) -> Result<usize> {
+    let batch = (pool.current_num_threads() * ARTICLES_PER_THREAD).max(1);
+    let mut written = 0;
+    let mut next = 0;
+    while next < sources.len() {
+        if options.format_of(&sources[next]).is_tabular() {
+            written += predict_table(model, &sources[next], options, sink, pool)?;
+            done();
+            next += 1;
+            continue;
+        }
+        let end = (next..sources.len())
+            .take(batch)
+            .take_while(|&i| !options.format_of(&sources[i]).is_tabular())
+            .last()
+            .map_or(next + 1, |i| i + 1);
+        let labeled: Vec<Result<Vec<LabeledSentence>>> = pool.install(|| {
+            sources[next..end]
+                .par_iter()
+                .map(|source| {
+                    let result = label_article(model, source, options);
+                    done();
+                    result
+                })
+                .collect()
+        });
+        for (source, sentences) in sources[next..end].iter().zip(labeled) {
+            let sentences = sentences?;
+            written += sentences.len();
+            sink.sentences(source, sentences, true)?;
+        }
+        next = end;
+    }
+    Ok(written)
+}
+
+/// Reads, attributes and labels one article.
+pub fn label_article(model: &Model, source: &Source, options: &PredictOptions) -> Result<Vec<LabeledSentence>> {
+    let records: Vec<Record> = RecordReader::open(source, InputFormat::Text, &options.columns)?.collect::<Result<_>>()?;
+    let attributions = speakers::attribute(records.iter().map(|r| (r.text.as_str(), r.line)));
+    let predictions = predict_records_explained(model, &records, options.explain);
+    Ok(records
+        .into_iter()
+        .zip(attributions)
+        .zip(predictions)
+        .map(|((record, attribution), predictions)| LabeledSentence {
+            record,
+            attribution,
+            predictions,
+        })
+        .collect())
+}
+
+fn predict_table(
+    model: &Model,
+    source: &Source,
+    options: &PredictOptions,
+    sink: &mut dyn Sink,
     pool: &rayon::ThreadPool,
 ) -> Result<usize> {
+    let mut reader = RecordReader::open(source, options.format_of(source), &options.columns)?;
     let mut written = 0;
-    for source in sources {
-        let format = options.input_format.unwrap_or_else(|| match source {
-            Source::Path(path) => InputFormat::from_path(path),
-            Source::Stdin => InputFormat::Text,
-        });
-        let mut reader = RecordReader::open(source, format, &options.columns)?;
-        loop {
-            let chunk: Vec<Record> = reader
-                .by_ref()
-                .take(CHUNK_SIZE)
-                .collect::<Result<_>>()?;
-            if chunk.is_empty() {
-                break;
-            }
-            let predictions = pool.install(|| predict_records_explained(model, &chunk, options.explain));
-            for (record, predictions) in chunk.iter().zip(predictions) {
-                writer.write(record, &predictions).map_err(Error::stdout)?;
-            }
-            written += chunk.len();
+    loop {
+        let chunk: Vec<Record> = reader.by_ref().take(CHUNK_SIZE).collect::<Result<_>>()?;
+        if chunk.is_empty() {
+            sink.sentences(source, Vec::new(), true)?;
+            return Ok(written);
         }
+        let (predictions, attributions) = pool.install(|| {
+            rayon::join(
+                || predict_records_explained(model, &chunk, options.explain),
+                || {
+                    chunk
+                        .par_iter()
+                        .map(|r| speakers::attribute([(r.text.as_str(), 0)]).remove(0))
+                        .collect::<Vec<_>>()
+                },
+            )
+        });
+        written += chunk.len();
+        let sentences = chunk
+            .into_iter()
+            .zip(attributions)
+            .zip(predictions)
+            .map(|((record, attribution), predictions)| LabeledSentence {
+                record,
+                attribution,
+                predictions,
+            })
+            .collect();
+        sink.sentences(source, sentences, false)?;
     }
-    writer.finish().map_err(Error::stdout)?;
-    Ok(written)
 }
 
 /// Labels records in parallel; the result follows the input order.

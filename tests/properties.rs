@@ -1,10 +1,12 @@
-//! Property tests (proptest) of the sentence splitter and the tokenizer: on any text they do
-//! not panic, sentence offsets are char boundaries in order without overlap and each sentence
+//! Property tests (proptest) of the sentence splitter, the tokenizer and speaker attribution: on
+//! any text they do not panic, attribution gives one result per sentence and a speaker only to
+//! quotes and reported sentences, sentence offsets are char boundaries in order without overlap and each sentence
 //! is exactly its slice of the article, nothing but whitespace falls between sentences, and the
 //! same input always gives the same output.
 
 use proptest::prelude::*;
 use stancekit::sentences::split_sentences;
+use stancekit::speakers::{attribute_article, Mark};
 use stancekit::text::{normalize, NgramRange, StemmerChoice, TextPipeline, Tokenizer};
 
 /// Pieces news text is made of, and the characters that trip splitters up.
@@ -58,6 +60,33 @@ fn article() -> impl Strategy<Value = String> {
     })
 }
 
+/// Text made of the words and marks attribution rules look at.
+fn attributed_article() -> impl Strategy<Value = String> {
+    let words = prop::sample::select(vec![
+        "said", "told", "added", "according", "to", "he", "she", "it", "they", "He", "the", "a",
+        "spokesman", "minister", "Foreign", "Ministry", "Sergei", "Lavrov", "Lavrov,", "U.S.", "of",
+        "for", "and", "was", "accused", "declined", "comment", "in", "Vienna", "who", "officials",
+        "\"", "\u{201C}", "\u{201D}", "'", "\u{2018}", "\u{2019}", "\u{00AB}", "\u{00BB}", ",",
+        ":", ".", "?", "!", "\n", "\u{2014}", "Ms.", "Russia's",
+    ]);
+    prop::collection::vec(prop_oneof![4 => words.prop_map(str::to_string), 1 => fragment()], 0..80)
+        .prop_map(|parts| parts.join(" "))
+}
+
+fn check_attribution(article: &str) {
+    let attributions = attribute_article(article);
+    assert_eq!(attributions.len(), split_sentences(article).len());
+    for attribution in &attributions {
+        if attribution.mark == Mark::Narration {
+            assert!(attribution.speaker.is_none() && attribution.cue.is_empty(), "{attribution:?}");
+        }
+        if let Some(speaker) = &attribution.speaker {
+            assert!(!speaker.trim().is_empty());
+        }
+    }
+    assert_eq!(attributions, attribute_article(article), "attribution is deterministic");
+}
+
 fn pipelines() -> impl Strategy<Value = TextPipeline> {
     (1usize..=3, 0usize..=2, 1usize..=5, any::<bool>(), any::<bool>(), any::<bool>(), 0usize..=3).prop_map(
         |(word_min, word_extra, char_max, chars, stem, numbers, negation)| TextPipeline {
@@ -101,6 +130,16 @@ fn check_sentences(article: &str) {
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn attribution_never_panics_and_fits_the_sentences(article in attributed_article()) {
+        check_attribution(&article);
+    }
+
+    #[test]
+    fn attribution_handles_any_text(article in article()) {
+        check_attribution(&article);
+    }
 
     #[test]
     fn sentences_cover_the_article_in_order(article in article()) {
