@@ -34,6 +34,8 @@
 //! at least [`MIN_QUOTE_WORDS`] words, or is all quote; `reported` when it has an attribution
 //! but no such quote; `narration` otherwise.
 
+use std::sync::LazyLock;
+
 use serde::{Deserialize, Serialize};
 
 use crate::sentences::split_sentences;
@@ -204,7 +206,7 @@ pub fn normalize_speaker(name: &str) -> String {
 // Word lists. All lowercase; compared with the lowercased word (possessive 's removed).
 
 /// Verbs that attribute what follows or precedes them to their subject.
-pub const SPEECH_VERBS: &[&str] = &[
+pub static SPEECH_VERBS: LazyLock<WordSet> = LazyLock::new(|| WordSet::from_iter([
     "said", "says", "say", "told", "tells", "added", "adds", "noted", "notes", "stressed",
     "stresses", "emphasized", "emphasised", "emphasizes", "emphasises", "underlined",
     "underscored", "stated", "declared", "declares", "announced", "announces", "warned", "warns",
@@ -222,22 +224,22 @@ pub const SPEECH_VERBS: &[&str] = &[
     "maintained", "maintains", "expressed", "voiced", "signalled", "signaled", "indicated",
     "affirmed", "contended", "lamented", "boasted", "agreed", "declined", "refused",
     "clarified", "assured", "specified", "elaborated", "revealed", "disclosed", "recounted",
-];
+]));
 
 /// "declined" and "refused" speak only before "to" and one of these.
-const DECLINED_TO: &[&str] = &[
+static DECLINED_TO: LazyLock<WordSet> = LazyLock::new(|| WordSet::from_iter([
     "comment", "say", "elaborate", "confirm", "discuss", "specify", "answer", "respond", "name",
     "give", "disclose", "speculate",
-];
+]));
 
 /// "agreed" speaks only as "agreed that" (else it is an act: "agreed to meet").
 const AGREED: &str = "agreed";
 
 /// Verbs whose subject never comes after them (`told TASS` names the listener).
-const NO_INVERSION: &[&str] = &["told", "tells", "asked", "asks", "urged", "urges", "accused", "accuses", "called", "calls", "quoted", "described", "describes"];
+static NO_INVERSION: LazyLock<WordSet> = LazyLock::new(|| WordSet::from_iter(["told", "tells", "asked", "asks", "urged", "urges", "accused", "accuses", "called", "calls", "quoted", "described", "describes"]));
 
 /// Words skipped between a subject and its verb: auxiliaries, negation and adverbs.
-const SKIPPED: &[&str] = &[
+static SKIPPED: LazyLock<WordSet> = LazyLock::new(|| WordSet::from_iter([
     "has", "have", "had", "will", "would", "could", "may", "might", "must", "should", "can",
     "did", "does", "do", "also", "later", "earlier", "again", "then", "now", "previously",
     "repeatedly", "reportedly", "once", "twice", "first", "further", "not", "never", "only",
@@ -245,14 +247,14 @@ const SKIPPED: &[&str] = &[
     "immediately", "quickly", "sharply", "strongly", "angrily", "bluntly", "flatly", "firmly",
     "separately", "privately", "recently", "initially", "subsequently", "jointly", "explicitly",
     "categorically", "simply", "even", "always", "often", "frequently", "however",
-];
+]));
 
 /// Forms of "be": before a speech verb they make it passive ("was accused").
-const BE_FORMS: &[&str] = &["is", "are", "was", "were", "be", "been", "being"];
+static BE_FORMS: LazyLock<WordSet> = LazyLock::new(|| WordSet::from_iter(["is", "are", "was", "were", "be", "been", "being"]));
 
 /// Titles of people. A title followed by a name gives the name; without a name, "the TITLE"
 /// refers back and "a TITLE" is an unnamed source.
-const TITLE_HEADS: &[&str] = &[
+static TITLE_HEADS: LazyLock<WordSet> = LazyLock::new(|| WordSet::from_iter([
     "spokesman", "spokeswoman", "spokesperson", "minister", "president", "vice-president",
     "premier", "chancellor", "ambassador", "envoy", "secretary", "secretary-general",
     "undersecretary", "under-secretary", "official", "diplomat", "negotiator", "adviser",
@@ -265,10 +267,10 @@ const TITLE_HEADS: &[&str] = &[
     "journalist", "correspondent", "editor", "source", "attache", "consul", "deputy",
     "ombudsman", "mediator", "lieutenant", "captain", "sheikh", "ayatollah", "monitor",
     "inspector", "economist", "scholar", "campaigner", "activist", "member", "insider",
-];
+]));
 
 /// Groups of people: always unnamed sources ("officials said", "Western governments").
-const PEOPLE_PLURALS: &[&str] = &[
+static PEOPLE_PLURALS: LazyLock<WordSet> = LazyLock::new(|| WordSet::from_iter([
     "officials", "diplomats", "sources", "analysts", "experts", "observers", "witnesses",
     "residents", "lawmakers", "legislators", "protesters", "protestors", "activists", "critics",
     "drivers", "villagers", "farmers", "workers", "soldiers", "troops", "police", "doctors",
@@ -281,20 +283,20 @@ const PEOPLE_PLURALS: &[&str] = &[
     "survivors", "relatives", "families", "neighbours", "neighbors", "allies", "partners",
     "donors", "envoys", "ambassadors", "mediators", "campaigners", "opponents", "supporters",
     "parties", "sides", "countries", "states", "nations", "capitals",
-];
+]));
 
 /// Things that speak for someone unnamed ("the statement said", "according to reports").
-const SOURCE_NOUNS: &[&str] = &[
+static SOURCE_NOUNS: LazyLock<WordSet> = LazyLock::new(|| WordSet::from_iter([
     "statement", "statements", "report", "reports", "document", "documents", "letter",
     "communique", "communiqué", "declaration", "media", "newspaper", "newspapers", "survey",
     "poll", "data", "figures", "estimates", "study", "website", "post", "message", "draft",
     "memo", "note", "resolution", "text", "transcript", "announcement", "readout", "tweet",
     "bulletin", "television", "radio", "broadcaster", "outlet", "outlets", "press", "footage",
     "video", "leak", "cable", "filing", "notice", "decree", "order", "assessment", "analysis",
-];
+]));
 
 /// Words that make a name an organisation ("Foreign Ministry", "White House", "the army").
-const ORG_HEADS: &[&str] = &[
+static ORG_HEADS: LazyLock<WordSet> = LazyLock::new(|| WordSet::from_iter([
     "ministry", "department", "office", "house", "kremlin", "government", "council",
     "commission", "embassy", "agency", "service", "committee", "parliament", "duma", "union",
     "organization", "organisation", "alliance", "pentagon", "cabinet", "senate", "congress",
@@ -304,10 +306,10 @@ const ORG_HEADS: &[&str] = &[
     "company", "corporation", "group", "center", "centre", "foundation", "university", "bloc",
     "headquarters", "staff", "directorate", "regime", "movement", "council", "chamber",
     "tribunal", "observatory", "network", "board", "legislature", "police",
-];
+]));
 
 /// Lowercase words allowed inside a title ("senior official", "deputy foreign minister").
-const TITLE_MODIFIERS: &[&str] = &[
+static TITLE_MODIFIERS: LazyLock<WordSet> = LazyLock::new(|| WordSet::from_iter([
     "senior", "top", "former", "chief", "deputy", "acting", "special", "presidential", "foreign",
     "defence", "defense", "interior", "justice", "finance", "economy", "trade", "energy",
     "health", "military", "state", "national", "security", "press", "prime", "vice", "first",
@@ -317,10 +319,10 @@ const TITLE_MODIFIERS: &[&str] = &[
     "army", "navy", "affairs", "external", "home", "culture", "education", "transport",
     "agriculture", "environment", "labour", "labor", "industry", "economic", "political",
     "cabinet", "communications", "information", "media", "public", "relations", "international",
-];
+]));
 
 /// Capitalised words that do not start or belong to a name.
-const NOT_NAMES: &[&str] = &[
+static NOT_NAMES: LazyLock<WordSet> = LazyLock::new(|| WordSet::from_iter([
     "but", "and", "or", "so", "yet", "however", "meanwhile", "moreover", "still", "also", "in",
     "on", "at", "by", "for", "from", "with", "without", "after", "before", "during", "since",
     "until", "when", "while", "whereas", "although", "though", "as", "if", "unless", "this",
@@ -335,35 +337,35 @@ const NOT_NAMES: &[&str] = &[
     "thursday", "friday", "saturday", "sunday", "january", "february", "april",
     "july", "august", "september", "october", "november", "december", "to", "the", "a",
     "an", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-];
+]));
 
 /// Determiners that start a noun phrase; "the" makes a title refer back.
-const DETERMINERS: &[&str] = &[
+static DETERMINERS: LazyLock<WordSet> = LazyLock::new(|| WordSet::from_iter([
     "the", "a", "an", "one", "another", "his", "her", "its", "their", "our", "two", "three",
     "four", "five", "several", "some", "many", "other", "both", "two", "most", "few",
-];
+]));
 
-const WEEKDAYS: &[&str] = &[
+static WEEKDAYS: LazyLock<WordSet> = LazyLock::new(|| WordSet::from_iter([
     "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
-];
+]));
 
 /// Prepositions after which a name is a place or a group, not the subject ("Diplomats in Vienna
 /// said", "The ministry in Beijing said").
-const PREPOSITIONS: &[&str] = &[
+static PREPOSITIONS: LazyLock<WordSet> = LazyLock::new(|| WordSet::from_iter([
     "in", "at", "from", "on", "with", "near", "to", "across", "inside", "outside", "within",
     "by", "under", "over",
-];
+]));
 
 /// Words that join a multi-word name or title ("Secretary of State", "Department of Foreign Affairs").
-const CONNECTORS: &[&str] = &["of", "for"];
+static CONNECTORS: LazyLock<WordSet> = LazyLock::new(|| WordSet::from_iter(["of", "for"]));
 
 /// First words of places, so that "South Korea" is not taken for a person.
-const PLACE_FIRST_WORDS: &[&str] = &[
+static PLACE_FIRST_WORDS: LazyLock<WordSet> = LazyLock::new(|| WordSet::from_iter([
     "north", "south", "east", "west", "united", "new", "saudi", "hong", "sri", "costa", "el",
     "los", "san", "sao", "são", "czech", "central", "northern", "southern", "eastern",
     "western", "upper", "lower", "great", "greater", "democratic", "republic", "kingdom",
     "middle", "far", "near", "gaza", "west", "white", "black", "red", "baltic",
-];
+]));
 
 const HONORIFICS: &[(&str, Option<Gender>)] = &[
     ("mr.", Some(Gender::Male)),
@@ -377,6 +379,10 @@ const HONORIFICS: &[(&str, Option<Gender>)] = &[
     ("sir", Some(Gender::Male)),
     ("dame", Some(Gender::Female)),
 ];
+
+/// A fixed list of words, looked up often: a hash set, because these tests run for every word of
+/// every sentence.
+type WordSet = rustc_hash::FxHashSet<&'static str>;
 
 fn lower(word: &str) -> String {
     word.to_lowercase()
@@ -398,7 +404,7 @@ fn key(word: &str) -> String {
     lower(base(word))
 }
 
-fn in_list(list: &[&str], word: &str) -> bool {
+fn in_list(list: &WordSet, word: &str) -> bool {
     list.contains(&key(word).as_str())
 }
 
@@ -609,10 +615,10 @@ fn scan_sentence<'a>(
 }
 
 /// Abbreviations whose final period belongs to the word.
-const ABBREVIATIONS: &[&str] = &[
+static ABBREVIATIONS: LazyLock<WordSet> = LazyLock::new(|| WordSet::from_iter([
     "mr", "mrs", "ms", "dr", "st", "jr", "sr", "gen", "lt", "col", "sen", "rep", "gov", "prof",
     "maj", "capt", "adm", "sgt", "no", "vs", "inc", "co", "corp", "ltd",
-];
+]));
 
 /// Splits text outside quotes into words and punctuation marks.
 fn tokenize<'a>(text: &'a str, out: &mut Vec<Tok<'a>>) {
@@ -725,7 +731,7 @@ struct Np<'a> {
 /// Whether a word can be part of a name or title.
 fn np_word(word: &str) -> bool {
     let k = key(word);
-    if in_list(NOT_NAMES, word) || DETERMINERS.contains(&k.as_str()) || pronoun(word).is_some() {
+    if in_list(&NOT_NAMES, word) || DETERMINERS.contains(&k.as_str()) || pronoun(word).is_some() {
         return false;
     }
     if is_capitalised(word) {
@@ -766,7 +772,7 @@ fn inner_article(toks: &[Tok<'_>], i: usize) -> bool {
     word(toks, i) == Some("the")
         && i.checked_sub(1).and_then(|p| word(toks, p)).is_some_and(is_connector)
         && word(toks, i + 1).is_some_and(|n| is_capitalised(n) && np_word(n))
-        && (0..i.saturating_sub(1)).rev().map_while(|j| word(toks, j)).take_while(|w| np_word(w) || *w == "the" || is_connector(w)).any(|w| in_list(ORG_HEADS, w) && is_capitalised(w))
+        && (0..i.saturating_sub(1)).rev().map_while(|j| word(toks, j)).take_while(|w| np_word(w) || *w == "the" || is_connector(w)).any(|w| in_list(&ORG_HEADS, w) && is_capitalised(w))
 }
 
 /// The noun phrase that ends just before token `end`.
@@ -854,22 +860,22 @@ fn classify(np: &Np<'_>) -> Option<Mention> {
     // A capitalised plural is a name ("United States") unless it stands alone at the start of a
     // sentence ("Diplomats said").
     let common = !is_capitalised(last) || words.len() == 1;
-    if common && in_list(PEOPLE_PLURALS, last) {
+    if common && in_list(&PEOPLE_PLURALS, last) {
         return Some(Mention::Unnamed {
             titles: vec![key(last)],
             person: true,
         });
     }
-    if common && in_list(SOURCE_NOUNS, last) {
+    if common && in_list(&SOURCE_NOUNS, last) {
         return Some(Mention::Unnamed {
             titles: vec![key(last)],
             person: false,
         });
     }
-    let is_title = |w: &str| in_list(TITLE_HEADS, w);
-    let is_title_part = |w: &str| in_list(TITLE_HEADS, w) || in_list(TITLE_MODIFIERS, w) || is_connector(w);
+    let is_title = |w: &str| in_list(&TITLE_HEADS, w);
+    let is_title_part = |w: &str| in_list(&TITLE_HEADS, w) || in_list(&TITLE_MODIFIERS, w) || is_connector(w);
     let is_name_word = |w: &str| {
-        is_capitalised(w) && !in_list(TITLE_HEADS, w) && !in_list(TITLE_MODIFIERS, w) && !in_list(ORG_HEADS, w)
+        is_capitalised(w) && !in_list(&TITLE_HEADS, w) && !in_list(&TITLE_MODIFIERS, w) && !in_list(&ORG_HEADS, w)
     };
     if let Some(head) = words.iter().rposition(|w| is_title(w)) {
         let name_start = words.iter().rposition(|w| !is_name_word(w)).map_or(0, |i| i + 1);
@@ -904,7 +910,7 @@ fn classify(np: &Np<'_>) -> Option<Mention> {
         });
     }
     let capitalised = words.iter().any(|w| is_capitalised(w) || is_acronym(w));
-    let org_head = words.iter().rposition(|w| in_list(ORG_HEADS, w));
+    let org_head = words.iter().rposition(|w| in_list(&ORG_HEADS, w));
     if !capitalised {
         // "the ministry", "the country's foreign ministry", "government".
         return match org_head {
@@ -919,7 +925,7 @@ fn classify(np: &Np<'_>) -> Option<Mention> {
             None => None,
         };
     }
-    if words.iter().any(|w| !is_capitalised(w) && !is_connector(w) && *w != "the" && !in_list(ORG_HEADS, w) && !in_list(TITLE_MODIFIERS, w)) {
+    if words.iter().any(|w| !is_capitalised(w) && !is_connector(w) && *w != "the" && !in_list(&ORG_HEADS, w) && !in_list(&TITLE_MODIFIERS, w)) {
         return None;
     }
     if matches!(np.determiner.as_deref(), Some("a" | "an" | "one" | "another")) {
@@ -932,14 +938,14 @@ fn classify(np: &Np<'_>) -> Option<Mention> {
     // A name starts with a capital ("information security Andrei Krutskikh" names Andrei Krutskikh)
     // and ends with one or with an organisation word ("Krutskikh's office").
     let first = words.iter().position(|w| is_capitalised(w) || is_acronym(w))?;
-    let last = words.iter().rposition(|w| is_capitalised(w) || is_acronym(w) || in_list(ORG_HEADS, w))?;
+    let last = words.iter().rposition(|w| is_capitalised(w) || is_acronym(w) || in_list(&ORG_HEADS, w))?;
     let words = &words[first..=last];
-    let org_head = words.iter().rposition(|w| in_list(ORG_HEADS, w));
+    let org_head = words.iter().rposition(|w| in_list(&ORG_HEADS, w));
     let name = base(&words.join(" ")).to_string();
     let kind = if org_head.is_some() || words.iter().any(|w| is_acronym(w)) {
         Kind::Org
     } else if gender.is_some()
-        || (words.len() >= 2 && !in_list(PLACE_FIRST_WORDS, words[0]) && words.iter().all(|w| is_capitalised(w)))
+        || (words.len() >= 2 && !in_list(&PLACE_FIRST_WORDS, words[0]) && words.iter().all(|w| is_capitalised(w)))
     {
         Kind::Person
     } else {
@@ -1153,7 +1159,7 @@ fn subject_before(toks: &[Tok<'_>], v: usize) -> Option<(Mention, usize)> {
                 j -= 1;
                 continue;
             }
-            if j >= 2 && in_list(WEEKDAYS, w) && word(toks, j - 2).is_some_and(|p| lower(p) == "on") {
+            if j >= 2 && in_list(&WEEKDAYS, w) && word(toks, j - 2).is_some_and(|p| lower(p) == "on") {
                 j -= 2;
                 continue;
             }
@@ -1215,7 +1221,7 @@ fn title_place_name(title: &Mention, place: &Np<'_>) -> Option<Mention> {
     };
     let words = &place.words;
     let plain_name = |w: &&str| {
-        is_capitalised(w) && !is_possessive(w) && !is_acronym(w) && !in_list(ORG_HEADS, w) && !in_list(TITLE_HEADS, w) && !in_list(TITLE_MODIFIERS, w)
+        is_capitalised(w) && !is_possessive(w) && !is_acronym(w) && !in_list(&ORG_HEADS, w) && !in_list(&TITLE_HEADS, w) && !in_list(&TITLE_MODIFIERS, w)
     };
     if words.len() < 3 || !words[words.len() - 2..].iter().all(plain_name) {
         return None;
@@ -1231,14 +1237,14 @@ fn title_place_name(title: &Mention, place: &Np<'_>) -> Option<Mention> {
 /// Words that may follow a name in an attribution ("according to Krutskikh in an interview",
 /// "said Antonov and ..."); any other lowercase word makes a lone capitalised word an adjective
 /// ("according to American intelligence services").
-const AFTER_NAME: &[&str] = &["and", "or", "but", "who", "which", "that", "as", "after", "before", "when", "while", "said", "says", "told", "added"];
+static AFTER_NAME: LazyLock<WordSet> = LazyLock::new(|| WordSet::from_iter(["and", "or", "but", "who", "which", "that", "as", "after", "before", "when", "while", "said", "says", "told", "added"]));
 
 /// A single capitalised word, or a phrase ending in a lowercase modifier, followed by a lowercase
 /// noun is a modifier, not a name ("according to American intelligence services", "according to
 /// U.S. security researchers").
 fn is_modifier(toks: &[Tok<'_>], np: &Np<'_>) -> bool {
     let last = np.words[np.words.len() - 1];
-    let modifier_last = !is_capitalised(last) && in_list(TITLE_MODIFIERS, last) && !in_list(ORG_HEADS, last);
+    let modifier_last = !is_capitalised(last) && in_list(&TITLE_MODIFIERS, last) && !in_list(&ORG_HEADS, last);
     ((np.words.len() == 1 && !is_acronym(last)) || modifier_last)
         && word(toks, np.end).is_some_and(|next| {
             let k = lower(next);
@@ -1525,7 +1531,7 @@ fn register_mentions(toks: &[Tok<'_>], context: &mut Context) {
     let mut found: Vec<(Mention, Option<Mention>)> = Vec::new();
     let mut i = 0;
     while i < toks.len() {
-        let starts = word(toks, i).is_some_and(|w| np_word(w) && (is_capitalised(w) || in_list(TITLE_HEADS, w)));
+        let starts = word(toks, i).is_some_and(|w| np_word(w) && (is_capitalised(w) || in_list(&TITLE_HEADS, w)));
         if !starts {
             i += 1;
             continue;
