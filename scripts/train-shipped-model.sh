@@ -9,5 +9,5 @@ output="${1:-models/stancekit-news.json}"
 cargo run --release --quiet -- train \
     --data data/train.csv \
     --label-column stance --label-column sentiment \
-    --alpha 0.1 --max-iterations 200 \
+    --alpha 0.1 --max-iterations 200 --negation-scope 10 \
     --output "$output"
