@@ -121,6 +121,11 @@ pub fn label_article(model: &Model, source: &Source, options: &PredictOptions) -
         .collect())
 }
 
+/// Streams a table through three stages that overlap: a thread reads chunks, a thread labels
+/// each chunk with the threads of `pool`, and the caller's thread hands labeled chunks to `sink`.
+/// Channels of two chunks between the stages keep memory bounded and the order fixed, so the
+/// output is the same for any number of threads; only the labeling stage is parallel, and
+/// reading and writing no longer wait for it.
 fn predict_table(
     model: &Model,
     source: &Source,
@@ -128,38 +133,70 @@ fn predict_table(
     sink: &mut dyn Sink,
     pool: &rayon::ThreadPool,
 ) -> Result<usize> {
-    let mut reader = RecordReader::open(source, options.format_of(source), &options.columns)?;
-    let mut written = 0;
-    loop {
-        let chunk: Vec<Record> = reader.by_ref().take(CHUNK_SIZE).collect::<Result<_>>()?;
-        if chunk.is_empty() {
-            sink.sentences(source, Vec::new(), true)?;
-            return Ok(written);
-        }
-        let (predictions, attributions) = pool.install(|| {
-            rayon::join(
-                || predict_records_explained(model, &chunk, options.explain),
-                || {
-                    chunk
-                        .par_iter()
-                        .map(|r| speakers::attribute([(r.text.as_str(), 0)]).remove(0))
-                        .collect::<Vec<_>>()
-                },
-            )
+    let reader = RecordReader::open(source, options.format_of(source), &options.columns)?;
+    std::thread::scope(|scope| {
+        let (chunk_sender, chunks) = std::sync::mpsc::sync_channel::<Result<Vec<Record>>>(2);
+        let (labeled_sender, labeled) = std::sync::mpsc::sync_channel::<Result<Vec<LabeledSentence>>>(2);
+        scope.spawn(move || {
+            let mut reader = reader;
+            loop {
+                let chunk: Result<Vec<Record>> = reader.by_ref().take(CHUNK_SIZE).collect();
+                let end = matches!(&chunk, Ok(c) if c.is_empty()) || chunk.is_err();
+                // A closed channel means the writer stopped (an error downstream): stop too.
+                if chunk_sender.send(chunk).is_err() || end {
+                    return;
+                }
+            }
         });
-        written += chunk.len();
-        let sentences = chunk
-            .into_iter()
-            .zip(attributions)
-            .zip(predictions)
-            .map(|((record, attribution), predictions)| LabeledSentence {
-                record,
-                attribution,
-                predictions,
-            })
-            .collect();
-        sink.sentences(source, sentences, false)?;
-    }
+        scope.spawn(move || {
+            for chunk in chunks {
+                let sentences = chunk.map(|chunk| pool.install(|| label_chunk(model, chunk, options.explain)));
+                let end = matches!(&sentences, Ok(s) if s.is_empty()) || sentences.is_err();
+                if labeled_sender.send(sentences).is_err() || end {
+                    return;
+                }
+            }
+        });
+        let mut written = 0;
+        for sentences in labeled {
+            let sentences = sentences?;
+            if sentences.is_empty() {
+                sink.sentences(source, Vec::new(), true)?;
+                return Ok(written);
+            }
+            written += sentences.len();
+            sink.sentences(source, sentences, false)?;
+        }
+        unreachable_end()
+    })
+}
+
+/// The labeling stage ends only after sending an empty chunk or an error, both handled above.
+fn unreachable_end() -> Result<usize> {
+    Err(crate::error::Error::Settings("the labeling stage stopped before the end of the input".into()))
+}
+
+/// Attributes and labels one chunk of table rows; each row is attributed on its own.
+fn label_chunk(model: &Model, chunk: Vec<Record>, explain: usize) -> Vec<LabeledSentence> {
+    let (predictions, attributions) = rayon::join(
+        || predict_records_explained(model, &chunk, explain),
+        || {
+            chunk
+                .par_iter()
+                .map(|r| speakers::attribute([(r.text.as_str(), 0)]).remove(0))
+                .collect::<Vec<_>>()
+        },
+    );
+    chunk
+        .into_iter()
+        .zip(attributions)
+        .zip(predictions)
+        .map(|((record, attribution), predictions)| LabeledSentence {
+            record,
+            attribution,
+            predictions,
+        })
+        .collect()
 }
 
 /// Labels records in parallel; the result follows the input order.

@@ -149,6 +149,39 @@ fn predict_output_is_the_same_for_any_number_of_jobs() {
 }
 
 #[test]
+fn a_table_of_several_chunks_streams_in_order_for_any_number_of_jobs() {
+    // 10,000 rows: more than two chunks of 4,096, so reading, labeling and writing overlap.
+    let dir = tempfile::tempdir().unwrap();
+    let table = dir.path().join("many.csv");
+    let mut text = String::from("id,text\n");
+    let sentences = ["We are ready to talk.", "They lied to everyone.", "Talks resume in May if they stop.", "MOSCOW, June 17."];
+    for i in 0..10_000 {
+        text.push_str(&format!("r{i},\"{} ({i})\"\n", sentences[i % sentences.len()]));
+    }
+    std::fs::write(&table, &text).unwrap();
+    let run = |jobs: &str| {
+        stancekit().args(["predict", "--format", "csv", "--jobs", jobs]).arg(&table).assert().success().get_output().stdout.clone()
+    };
+    let one = run("1");
+    let ids: Vec<String> = String::from_utf8(one.clone())
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|line| line.split(',').next().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, (0..10_000).map(|i| format!("r{i}")).collect::<Vec<_>>());
+    assert_eq!(one, run("2"));
+
+    // A bad row in the third chunk: the rows before it are written, then a clear error.
+    text.push_str("bad,\"never closed\n");
+    std::fs::write(&table, &text).unwrap();
+    let output = stancekit().args(["predict", "--format", "csv", "--jobs", "2"]).arg(&table).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("many.csv") && stderr.contains("line 10002") && !stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
 fn predict_reads_standard_input_as_an_article() {
     stancekit()
         .args(["predict", "--format", "jsonl", "-"])
