@@ -206,19 +206,6 @@ pub struct PredictArgs {
     /// Output format [default: table on a terminal, jsonl otherwise; with --summary, table].
     #[arg(long, short, value_enum)]
     pub format: Option<OutputFormat>,
-    /// Format of every input; by default .csv/.tsv/.jsonl files are tables and anything else
-    /// (and standard input) is a plain-text article split into sentences.
-    #[arg(long, value_enum, value_name = "FORMAT")]
-    pub input_format: Option<InputFormat>,
-    /// The column holding the sentences in tabular inputs.
-    #[arg(long, default_value = "text", value_name = "NAME")]
-    pub text_column: String,
-    /// The column whose value is echoed as the id, when present.
-    #[arg(long, default_value = "id", value_name = "NAME")]
-    pub id_column: String,
-    /// Worker threads [default: all cores]. The output is the same for any value.
-    #[arg(long, short, value_name = "N")]
-    pub jobs: Option<usize>,
     /// Add, per head, the terms that pushed the chosen label up most (weight x TF-IDF value).
     #[arg(long)]
     pub explain: bool,
@@ -230,6 +217,26 @@ pub struct PredictArgs {
     /// unless --format jsonl (one JSON object per input).
     #[arg(long, conflicts_with = "explain")]
     pub summary: bool,
+    #[command(flatten)]
+    pub inputs: InputsArgs,
+}
+
+/// The inputs of `predict` and `report`, and how to read them.
+#[derive(Debug, Args)]
+pub struct InputsArgs {
+    /// Format of every input; by default .csv/.tsv/.jsonl files are tables and anything else
+    /// (and standard input) is a plain-text article split into sentences.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub input_format: Option<InputFormat>,
+    /// The column holding the sentences in tabular inputs.
+    #[arg(long, default_value = "text", value_name = "NAME")]
+    pub text_column: String,
+    /// The column whose value is echoed as the sentence id, when present.
+    #[arg(long, default_value = "id", value_name = "NAME")]
+    pub id_column: String,
+    /// Worker threads [default: all cores]. The output is the same for any value.
+    #[arg(long, short, value_name = "N")]
+    pub jobs: Option<usize>,
     /// Also read the inputs listed in this file, one path a line (blank lines and lines starting
     /// with # are skipped), after those on the command line.
     #[arg(long, value_name = "LIST")]
@@ -239,6 +246,13 @@ pub struct PredictArgs {
     /// written in the order given.
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<String>,
+}
+
+impl InputsArgs {
+    /// The sources named; standard input when none is named and it is not a terminal.
+    fn sources(&self) -> Result<Vec<Source>> {
+        gather_sources(&self.inputs, self.files_from.as_deref())
+    }
 }
 
 #[derive(Debug, Args)]
@@ -256,27 +270,8 @@ pub struct ReportArgs {
     /// Terms per head shown when hovering a sentence (0: none).
     #[arg(long, default_value_t = 5, value_name = "N")]
     pub top: usize,
-    /// Format of every input; by default .csv/.tsv/.jsonl files are tables (each one a section
-    /// of the page) and anything else is a plain-text article.
-    #[arg(long, value_enum, value_name = "FORMAT")]
-    pub input_format: Option<InputFormat>,
-    /// The column holding the sentences in tabular inputs.
-    #[arg(long, default_value = "text", value_name = "NAME")]
-    pub text_column: String,
-    /// The column whose value is the sentence id, when present.
-    #[arg(long, default_value = "id", value_name = "NAME")]
-    pub id_column: String,
-    /// Worker threads [default: all cores]. The page is the same for any value.
-    #[arg(long, short, value_name = "N")]
-    pub jobs: Option<usize>,
-    /// Also read the inputs listed in this file, one path a line, after those on the command
-    /// line.
-    #[arg(long, value_name = "LIST")]
-    pub files_from: Option<PathBuf>,
-    /// Articles, directories (their .txt files, sorted by name) or sentence files; `-` reads
-    /// standard input.
-    #[arg(value_name = "INPUT")]
-    pub inputs: Vec<String>,
+    #[command(flatten)]
+    pub inputs: InputsArgs,
 }
 
 #[derive(Debug, Args)]
@@ -804,8 +799,8 @@ impl Sink for ReportSink<'_> {
 
 fn predict(args: PredictArgs) -> Result<Outcome> {
     let model = load_model(args.model.as_deref())?;
-    let sources = gather_sources(&args.inputs, args.files_from.as_deref())?;
-    let pool = thread_pool(args.jobs)?;
+    let sources = args.inputs.sources()?;
+    let pool = thread_pool(args.inputs.jobs)?;
     let stdout = std::io::stdout();
     let format = match (args.format, args.summary) {
         (Some(OutputFormat::Csv), true) => {
@@ -820,8 +815,8 @@ fn predict(args: PredictArgs) -> Result<Outcome> {
         return Err(Error::Settings("--top must be at least 1".into()));
     }
     let options = PredictOptions {
-        input_format: args.input_format,
-        columns: Columns::text_only(&args.text_column, &args.id_column),
+        input_format: args.inputs.input_format,
+        columns: Columns::text_only(&args.inputs.text_column, &args.inputs.id_column),
         explain: if args.explain { args.top } else { 0 },
     };
     // The bar goes to standard error; it would garble a table on the same terminal.
@@ -843,7 +838,7 @@ fn predict(args: PredictArgs) -> Result<Outcome> {
 
 fn report(args: ReportArgs) -> Result<Outcome> {
     let model = load_model(args.model.as_deref())?;
-    let sources = gather_sources(&args.inputs, args.files_from.as_deref())?;
+    let sources = args.inputs.sources()?;
     for source in &sources {
         if let Source::Path(path) = source {
             if same_file(path, &args.output) {
@@ -852,10 +847,10 @@ fn report(args: ReportArgs) -> Result<Outcome> {
         }
     }
     crate::model::check_writable(&args.output)?;
-    let pool = thread_pool(args.jobs)?;
+    let pool = thread_pool(args.inputs.jobs)?;
     let options = PredictOptions {
-        input_format: args.input_format,
-        columns: Columns::text_only(&args.text_column, &args.id_column),
+        input_format: args.inputs.input_format,
+        columns: Columns::text_only(&args.inputs.text_column, &args.inputs.id_column),
         explain: args.top,
     };
     let bar = progress_bar(sources.len() as u64, "articles", sources.len() < 2);

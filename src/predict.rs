@@ -109,7 +109,16 @@ pub fn label_article(model: &Model, source: &Source, options: &PredictOptions) -
     let records: Vec<Record> = RecordReader::open(source, InputFormat::Text, &options.columns)?.collect::<Result<_>>()?;
     let attributions = speakers::attribute(records.iter().map(|r| (r.text.as_str(), r.line)));
     let predictions = predict_records_explained(model, &records, options.explain);
-    Ok(records
+    Ok(labeled_sentences(records, attributions, predictions))
+}
+
+/// Joins records with their attributions and predictions, in order.
+fn labeled_sentences(
+    records: Vec<Record>,
+    attributions: Vec<Attribution>,
+    predictions: Vec<Vec<HeadPrediction>>,
+) -> Vec<LabeledSentence> {
+    records
         .into_iter()
         .zip(attributions)
         .zip(predictions)
@@ -118,7 +127,7 @@ pub fn label_article(model: &Model, source: &Source, options: &PredictOptions) -
             attribution,
             predictions,
         })
-        .collect())
+        .collect()
 }
 
 /// Streams a table through three stages that overlap: a thread reads chunks, a thread labels
@@ -187,16 +196,7 @@ fn label_chunk(model: &Model, chunk: Vec<Record>, explain: usize) -> Vec<Labeled
                 .collect::<Vec<_>>()
         },
     );
-    chunk
-        .into_iter()
-        .zip(attributions)
-        .zip(predictions)
-        .map(|((record, attribution), predictions)| LabeledSentence {
-            record,
-            attribution,
-            predictions,
-        })
-        .collect()
+    labeled_sentences(chunk, attributions, predictions)
 }
 
 /// Labels records in parallel; the result follows the input order.
