@@ -4,16 +4,14 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+mod common;
+
+use common::{fails_with, stancekit, temporary_files};
 use scraper::{ElementRef, Html, Selector};
 use serde_json::Value;
 
 const KREMLIN: &str = "tests/fixtures/attribution/01-kremlin-talks.txt";
 const ENVOY: &str = "tests/fixtures/attribution/05-british-envoy.txt";
-
-fn stancekit() -> Command {
-    Command::cargo_bin("stancekit").unwrap()
-}
 
 fn stdout_of(args: &[&str]) -> String {
     let output = stancekit().args(args).assert().success().get_output().stdout.clone();
@@ -22,17 +20,6 @@ fn stdout_of(args: &[&str]) -> String {
 
 fn jsonl(text: &str) -> Vec<Value> {
     text.lines().map(|line| serde_json::from_str(line).unwrap()).collect()
-}
-
-/// Runs a command that must fail with exit code 2 and a message holding every needle, without a
-/// panic.
-fn fails_with(args: &[&str], needles: &[&str]) {
-    let assert = stancekit().args(args).assert().code(2);
-    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    for needle in needles {
-        assert!(stderr.contains(needle), "expected {needle:?} in: {stderr}");
-    }
 }
 
 fn select<'a>(html: &'a Html, css: &str) -> Vec<ElementRef<'a>> {
@@ -356,12 +343,7 @@ fn report_refuses_bad_outputs_and_keeps_an_earlier_report() {
     // A successful run replaces it whole, leaving no temporary file.
     report_of(&[KREMLIN], &out);
     assert!(std::fs::read_to_string(&out).unwrap().starts_with("<!DOCTYPE html>"));
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
-        .collect();
-    assert!(leftovers.is_empty());
+    assert_eq!(temporary_files(dir.path()), Vec::<String>::new());
 }
 
 #[test]

@@ -10,17 +10,15 @@ use std::process::{Command as StdCommand, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
+mod common;
+
+use common::{stancekit, temporary_files};
 use serde_json::Value;
 
 const FIXTURE: &str = "tests/fixtures/small.csv";
 const ARTICLE: &str = "tests/fixtures/article.txt";
 /// What a pre-existing output file holds before a run that must not touch it.
 const PREVIOUS: &[u8] = b"the previous model\n";
-
-fn stancekit() -> Command {
-    Command::cargo_bin("stancekit").unwrap()
-}
 
 /// A model trained once on the fixture for all the tests of this file.
 fn model() -> &'static Path {
@@ -62,12 +60,7 @@ impl Scratch {
 
     /// Names of temporary files left in the directory.
     fn leftovers(&self) -> Vec<String> {
-        std::fs::read_dir(self.dir.path())
-            .unwrap()
-            .filter_map(|e| e.ok())
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| n.ends_with(".tmp") || n.starts_with(".stancekit-"))
-            .collect()
+        temporary_files(self.dir.path())
     }
 }
 
@@ -75,15 +68,11 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// Checks a failed run: status 2, every needle in the message, no panic.
+/// Checks a failed run: status 2, every needle in the message, no panic, and our own error
+/// prefix (not a usage error).
 fn check_failure(output: &Output, needles: &[&str]) -> String {
-    let stderr = text(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "expected exit 2; stderr: {stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
+    let stderr = common::check_failure(output, needles);
     assert!(stderr.starts_with("stancekit: error: "), "{stderr}");
-    for needle in needles {
-        assert!(stderr.contains(needle), "expected {needle:?} in: {stderr}");
-    }
     stderr
 }
 

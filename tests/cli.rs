@@ -4,16 +4,14 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command as StdCommand, Stdio};
 
-use assert_cmd::Command;
+mod common;
+
+use common::{fails_with, stancekit, temporary_files};
 use predicates::prelude::*;
 use serde_json::Value;
 
 const FIXTURE: &str = "tests/fixtures/small.csv";
 const ARTICLE: &str = "tests/fixtures/article.txt";
-
-fn stancekit() -> Command {
-    Command::cargo_bin("stancekit").unwrap()
-}
 
 /// Trains the fixture into `dir/name` and returns the model path.
 fn train_into(dir: &Path, name: &str) -> PathBuf {
@@ -333,16 +331,6 @@ fn empty_labels_are_skipped_for_that_head_only() {
         .stdout(predicate::str::contains("head sentiment: 3 classes, 47 rows (1 without a label skipped)"));
 }
 
-/// Runs a command that must fail with exit code 2, a message containing every `needles`, and no panic.
-fn fails_with<S: AsRef<std::ffi::OsStr>>(args: &[S], needles: &[&str]) {
-    let assert = stancekit().args(args).assert().code(2);
-    let stderr = stderr_of(&assert);
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    for needle in needles {
-        assert!(stderr.contains(needle), "expected {needle:?} in: {stderr}");
-    }
-}
-
 #[test]
 fn bad_data_files_give_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
@@ -423,12 +411,7 @@ fn a_failed_training_leaves_the_previous_model_intact() {
         .assert()
         .code(2);
     assert_eq!(std::fs::read(&model).unwrap(), before);
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
-        .collect();
-    assert!(leftovers.is_empty());
+    assert_eq!(temporary_files(dir.path()), Vec::<String>::new());
 }
 
 #[test]
