@@ -88,6 +88,9 @@ pub struct SearchArgs {
     /// Character n-gram ranges to try, "off" included [default: the --char-ngrams value].
     #[arg(long, value_delimiter = ',', value_name = "RANGE|off,...")]
     pub search_char_ngrams: Vec<String>,
+    /// Lexicon weights to try, 0 meaning no lexicon features [default: the --lexicon-weight value].
+    #[arg(long, value_delimiter = ',', value_name = "W,...")]
+    pub search_lexicon_weights: Vec<f32>,
     /// Folds of the search.
     #[arg(long, default_value_t = 5, value_name = "K")]
     pub search_folds: usize,
@@ -134,9 +137,15 @@ pub struct SettingsArgs {
     /// Use ln(n / df) + 1 instead of the smoothed ln((1 + n) / (1 + df)) + 1.
     #[arg(long)]
     pub no_smooth_idf: bool,
-    /// Row normalization.
-    #[arg(long, value_enum, default_value = "l2")]
+    /// Row normalization: l2-per-kind divides words and character n-grams by their own norms
+    /// (the same as l2 without character n-grams), l2 divides the whole row by one norm.
+    #[arg(long, value_enum, default_value = "l2-per-kind")]
     pub norm: Norm,
+    /// Add four sentiment-lexicon features (VADER's positive and negative word shares and
+    /// overall score) to every sentence, multiplied by W; 0 turns them off. They give a tone to
+    /// words the training sentences never used.
+    #[arg(long, default_value_t = 0.0, value_name = "W", allow_negative_numbers = true)]
+    pub lexicon_weight: f32,
     /// L2 regularization strength (scikit-learn's 1/C); larger means simpler models.
     #[arg(long, default_value_t = 1.0, value_name = "ALPHA")]
     pub alpha: f64,
@@ -185,6 +194,7 @@ impl SettingsArgs {
                 sublinear_tf: !self.no_sublinear_tf,
                 smooth_idf: !self.no_smooth_idf,
                 norm: self.norm,
+                lexicon_weight: (self.lexicon_weight != 0.0).then_some(self.lexicon_weight),
             },
             classifier: ClassifierSettings {
                 alpha: self.alpha,
@@ -414,10 +424,16 @@ fn train(args: TrainArgs) -> Result<Outcome> {
         } else {
             args.search.search_char_ngrams.iter().map(|r| parse_char_ngrams(r)).collect::<Result<_>>()?
         };
+        let lexicon_weights = if args.search.search_lexicon_weights.is_empty() {
+            vec![settings.tfidf.lexicon_weight]
+        } else {
+            args.search.search_lexicon_weights.iter().map(|&w| (w != 0.0).then_some(w)).collect()
+        };
         Some(crate::search::SearchSpace {
             alphas: args.search.search_alphas.clone(),
             word_ngrams,
             char_ngrams,
+            lexicon_weights,
         })
     } else {
         None
@@ -697,6 +713,9 @@ fn describe_features(settings: &TrainSettings) -> String {
     if let Some(scope) = pipeline.negation_scope {
         parts.push(format!("negation scope {scope}"));
     }
+    if let Some(weight) = settings.tfidf.lexicon_weight {
+        parts.push(format!("lexicon weight {weight}"));
+    }
     parts.push(format!("min_df {}", settings.tfidf.min_df));
     if let Some(limit) = settings.tfidf.max_features {
         parts.push(format!("max_features {limit}"));
@@ -968,10 +987,10 @@ fn explain(args: ExplainArgs) -> Result<Outcome> {
         })?],
         None => model.heads().iter().collect(),
     };
-    let vocabulary = model.features().vocabulary();
+    let features = model.features();
     let named = |list: Vec<(usize, f32)>| -> Vec<(String, f32)> {
         list.into_iter()
-            .map(|(feature, weight)| (crate::text::display_term(&vocabulary[feature]), weight))
+            .map(|(feature, weight)| (features.display_name(feature), weight))
             .collect()
     };
     let mut document = serde_json::Map::new();

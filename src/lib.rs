@@ -22,6 +22,7 @@ pub mod design;
 pub mod error;
 pub mod eval;
 pub mod inputs;
+pub mod lexicon;
 pub mod metrics;
 pub mod model;
 pub mod output;

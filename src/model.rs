@@ -15,12 +15,14 @@ use crate::data::Record;
 use crate::error::{Error, Result};
 use crate::design::{self, Design};
 use crate::tfidf::{SparseRow, TfidfSettings, Vectorizer};
-use crate::text::{display_term, TextPipeline};
+use crate::text::TextPipeline;
 
 /// The `format` field of every stancekit model file.
 pub const FORMAT_NAME: &str = "stancekit-model";
-/// The model format version this build writes; it reads this version and older ones.
-pub const FORMAT_VERSION: u32 = 1;
+/// The newest model format version this build reads and writes. Version 2 added lexicon
+/// features ([`crate::lexicon`]); a model without them is still written as version 1, so that
+/// older stancekit builds keep reading it.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The model shipped with stancekit, trained on the corpus in `data/` (see models/README.md).
 pub static SHIPPED_MODEL: &[u8] = include_bytes!("../models/stancekit-news.json");
@@ -292,7 +294,7 @@ impl Model {
 
         Ok(Model {
             format: FORMAT_NAME.to_string(),
-            format_version: FORMAT_VERSION,
+            format_version: if features.settings().lexicon_weight.is_some() { 2 } else { 1 },
             crate_version: env!("CARGO_PKG_VERSION").to_string(),
             features,
             heads,
@@ -332,6 +334,11 @@ impl Model {
         self.training.search = Some(search);
     }
 
+    /// The model format version of this model (see [`FORMAT_VERSION`]).
+    pub fn format_version(&self) -> u32 {
+        self.format_version
+    }
+
     /// The stancekit version that wrote this model.
     pub fn crate_version(&self) -> &str {
         &self.crate_version
@@ -364,7 +371,7 @@ impl Model {
                     .into_iter()
                     .filter(|&(_, c)| c > 0.0)
                     .take(top)
-                    .map(|(feature, c)| (display_term(&self.features.vocabulary()[feature]), c))
+                    .map(|(feature, c)| (self.features.display_name(feature), c))
                     .collect();
                 prediction
             })

@@ -5,7 +5,7 @@
 
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
-use crate::model::{Model, FORMAT_VERSION};
+use crate::model::Model;
 use crate::predict::LabeledSentence;
 use crate::speakers::Mark;
 use crate::summary::Summary;
@@ -157,7 +157,7 @@ pub fn render(model: &Model, model_name: &str, title: &str, articles: &[ReportAr
                     h1 { (title) }
                     p.meta {
                         (articles.len()) " article" @if articles.len() != 1 { "s" } ", " (sentences) " sentences. "
-                        "Model " b { (model_name) } " (model format " (FORMAT_VERSION) ", written by stancekit "
+                        "Model " b { (model_name) } " (model format " (model.format_version()) ", written by stancekit "
                         (model.crate_version()) ", trained on " (training.data_file) " with " (training.rows) " rows, sha256 "
                         (training.data_sha256.get(..12).unwrap_or(&training.data_sha256)) "…). Report by stancekit "
                         (env!("CARGO_PKG_VERSION")) "."

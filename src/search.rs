@@ -1,5 +1,5 @@
 //! Settings search by cross-validation: regularization strength, and optionally word and
-//! character n-gram ranges, scored by a chosen metric on stratified folds.
+//! character n-gram ranges and lexicon weights, scored by a chosen metric on stratified folds.
 //!
 //! For each n-gram candidate and fold, the vocabulary is fitted on the fold's training rows and
 //! the matrix linfa fits (see [`crate::design`]) is built once; the alphas are then fitted from the strongest to the weakest,
@@ -24,6 +24,8 @@ pub struct SearchSpace {
     pub alphas: Vec<f64>,
     pub word_ngrams: Vec<NgramRange>,
     pub char_ngrams: Vec<Option<NgramRange>>,
+    /// Lexicon weights ([`crate::tfidf::TfidfSettings::lexicon_weight`]); `None` is no lexicon.
+    pub lexicon_weights: Vec<Option<f32>>,
 }
 
 /// One candidate's cross-validated scores.
@@ -32,6 +34,9 @@ pub struct SearchRow {
     pub alpha: f64,
     pub word_ngrams: NgramRange,
     pub char_ngrams: Option<NgramRange>,
+    /// The lexicon weight, if lexicon features were on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lexicon_weight: Option<f32>,
     /// The metric per head over folds.
     pub heads: Vec<(String, MeanStd)>,
     /// The mean over heads of the metric, over folds: what the search maximizes.
@@ -56,8 +61,8 @@ impl SearchSummary {
     /// The search table as text for people.
     pub fn to_text(&self) -> String {
         let mut out = format!(
-            "{}-fold search by {} (seed {}):\n{:>8}  {:>5}  {:>5}  {:>15}",
-            self.folds, self.metric, self.seed, "alpha", "words", "chars", "score"
+            "{}-fold search by {} (seed {}):\n{:>8}  {:>5}  {:>5}  {:>7}  {:>15}",
+            self.folds, self.metric, self.seed, "alpha", "words", "chars", "lexicon", "score"
         );
         if let Some(first) = self.rows.first() {
             for (head, _) in &first.heads {
@@ -67,10 +72,11 @@ impl SearchSummary {
         out.push_str("  iterations\n");
         for (i, row) in self.rows.iter().enumerate() {
             out.push_str(&format!(
-                "{:>8}  {:>5}  {:>5}  {:>15}",
+                "{:>8}  {:>5}  {:>5}  {:>7}  {:>15}",
                 row.alpha,
                 row.word_ngrams.to_string(),
                 row.char_ngrams.map_or("off".to_string(), |r| r.to_string()),
+                row.lexicon_weight.map_or("off".to_string(), |w| w.to_string()),
                 row.score.to_string()
             ));
             for (_, score) in &row.heads {
@@ -95,7 +101,11 @@ pub fn search(
     on_step: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<SearchSummary> {
     base.validate()?;
-    if space.alphas.is_empty() || space.word_ngrams.is_empty() || space.char_ngrams.is_empty() {
+    if space.alphas.is_empty()
+        || space.word_ngrams.is_empty()
+        || space.char_ngrams.is_empty()
+        || space.lexicon_weights.is_empty()
+    {
         return Err(Error::Settings("the search space is empty".into()));
     }
     for &alpha in &space.alphas {
@@ -119,18 +129,21 @@ pub fn search(
     alphas.sort_by(|a, b| b.total_cmp(a));
     alphas.dedup();
 
-    let pipelines: Vec<(NgramRange, Option<NgramRange>)> = space
+    let pipelines: Vec<(NgramRange, Option<NgramRange>, Option<f32>)> = space
         .word_ngrams
         .iter()
         .flat_map(|&w| space.char_ngrams.iter().map(move |&c| (w, c)))
+        .flat_map(|(w, c)| space.lexicon_weights.iter().map(move |&l| (w, c, l)))
         .collect();
     let total_steps = pipelines.len() * k;
     let done = std::sync::atomic::AtomicUsize::new(0);
     let mut rows = Vec::new();
-    for &(word_ngrams, char_ngrams) in &pipelines {
+    for &(word_ngrams, char_ngrams, lexicon_weight) in &pipelines {
         let mut settings = base.clone();
         settings.pipeline.word_ngrams = word_ngrams;
         settings.pipeline.char_ngrams = char_ngrams;
+        settings.tfidf.lexicon_weight = lexicon_weight;
+        settings.validate()?;
         // scores[fold][alpha][head], iterations[fold][alpha]
         let per_fold: Vec<(Vec<Vec<f64>>, Vec<u64>)> = (0..k)
             .into_par_iter()
@@ -159,6 +172,7 @@ pub fn search(
                 alpha,
                 word_ngrams,
                 char_ngrams,
+                lexicon_weight,
                 heads,
                 score: MeanStd::of(&fold_means),
                 iterations: per_fold.iter().map(|(_, it)| it[a]).sum(),
@@ -187,6 +201,7 @@ pub fn apply(base: &TrainSettings, summary: &SearchSummary) -> TrainSettings {
     settings.classifier.alpha = row.alpha;
     settings.pipeline.word_ngrams = row.word_ngrams;
     settings.pipeline.char_ngrams = row.char_ngrams;
+    settings.tfidf.lexicon_weight = row.lexicon_weight;
     settings
 }
 

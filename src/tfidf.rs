@@ -16,13 +16,21 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::text::{TextPipeline, Tokenizer};
+use crate::lexicon;
+use crate::text::{display_term, TextPipeline, Tokenizer, CHAR_PREFIX};
 
 /// Row normalization after tf-idf weighting.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Norm {
-    /// Divide each row by its euclidean norm.
+    /// Divide the word terms (with negated terms) and the character n-grams of each row by
+    /// their own euclidean norms, as scikit-learn's FeatureUnion of two TfidfVectorizers does:
+    /// the many character n-grams of a sentence then do not drown its few words. Same as `l2`
+    /// without character n-grams.
+    #[serde(rename = "l2-per-kind")]
+    #[value(name = "l2-per-kind")]
+    L2PerKind,
+    /// Divide each row by its euclidean norm, all terms together.
     L2,
     /// Leave rows as weighted.
     None,
@@ -41,8 +49,12 @@ pub struct TfidfSettings {
     pub sublinear_tf: bool,
     /// Add one to document frequencies as if one extra sentence held every term. Default true.
     pub smooth_idf: bool,
-    /// Row normalization. Default l2.
+    /// Row normalization. Default l2-per-kind.
     pub norm: Norm,
+    /// When set, the four sentiment-lexicon features of [`crate::lexicon`], multiplied by this
+    /// weight, follow the TF-IDF terms in every row (after the TF-IDF part is normalized).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lexicon_weight: Option<f32>,
 }
 
 impl Default for TfidfSettings {
@@ -53,7 +65,8 @@ impl Default for TfidfSettings {
             max_features: None,
             sublinear_tf: true,
             smooth_idf: true,
-            norm: Norm::L2,
+            norm: Norm::L2PerKind,
+            lexicon_weight: None,
         }
     }
 }
@@ -72,6 +85,13 @@ impl TfidfSettings {
         }
         if self.max_features == Some(0) {
             return Err(Error::Settings("--max-features must be at least 1".into()));
+        }
+        if let Some(weight) = self.lexicon_weight {
+            if !(weight.is_finite() && weight > 0.0) {
+                return Err(Error::Settings(format!(
+                    "--lexicon-weight must be a positive number (0 turns the lexicon off), got {weight}"
+                )));
+            }
         }
         Ok(())
     }
@@ -109,6 +129,10 @@ pub struct Vectorizer {
     idf: Vec<f32>,
     #[serde(skip)]
     index: rustc_hash::FxHashMap<String, u32>,
+    /// How many terms are character n-grams; they sort first (prefix `c:`), so they are the
+    /// features `0..char_terms`. Rebuilt with the index.
+    #[serde(skip)]
+    char_terms: usize,
 }
 
 impl PartialEq for Vectorizer {
@@ -168,6 +192,7 @@ impl Vectorizer {
             vocabulary,
             idf,
             index: Default::default(),
+            char_terms: 0,
         };
         vectorizer.rebuild_index();
         Ok(vectorizer)
@@ -181,6 +206,7 @@ impl Vectorizer {
             .enumerate()
             .map(|(i, t)| (t.clone(), i as u32))
             .collect();
+        self.char_terms = self.vocabulary.partition_point(|term| term.starts_with(CHAR_PREFIX));
     }
 
     /// Checks internal consistency of a loaded vectorizer.
@@ -198,12 +224,37 @@ impl Vectorizer {
         if self.idf.iter().any(|w| !w.is_finite()) {
             return Err("idf holds a non-finite weight".into());
         }
+        if let Some(weight) = self.settings.lexicon_weight {
+            if !(weight.is_finite() && weight > 0.0) {
+                return Err(format!("lexicon weight {weight} is not a positive number"));
+            }
+        }
         Ok(())
     }
 
-    /// Number of features.
+    /// Number of features: the vocabulary's terms, then the lexicon features if any.
     pub fn len(&self) -> usize {
-        self.vocabulary.len()
+        self.vocabulary.len() + self.lexicon_features()
+    }
+
+    /// Number of lexicon features after the terms (0 or [`lexicon::FEATURES`]).
+    fn lexicon_features(&self) -> usize {
+        if self.settings.lexicon_weight.is_some() {
+            lexicon::FEATURES
+        } else {
+            0
+        }
+    }
+
+    /// The name of feature `index` as people read it: a term without its kind prefix (see
+    /// [`display_term`]) or the name of a lexicon feature.
+    pub fn display_name(&self, index: usize) -> String {
+        match self.vocabulary.get(index) {
+            Some(term) => display_term(term),
+            None => lexicon::FEATURE_NAMES
+                .get(index - self.vocabulary.len())
+                .map_or_else(|| format!("[feature {index}]"), |name| name.to_string()),
+        }
     }
 
     /// True when the vocabulary is empty (never the case for a fitted vectorizer).
@@ -271,10 +322,23 @@ impl Vectorizer {
             row.indices.push(index);
             row.values.push(tf * self.idf[index as usize]);
         }
-        if self.settings.norm == Norm::L2 {
-            let norm = row.values.iter().map(|v| v * v).sum::<f32>().sqrt();
-            if norm > 0.0 {
-                row.values.iter_mut().for_each(|v| *v /= norm);
+        match self.settings.norm {
+            Norm::L2 => normalize(&mut row.values),
+            Norm::L2PerKind => {
+                let chars = row.indices.partition_point(|&i| (i as usize) < self.char_terms);
+                let (char_values, word_values) = row.values.split_at_mut(chars);
+                normalize(char_values);
+                normalize(word_values);
+            }
+            Norm::None => {}
+        }
+        if let Some(weight) = self.settings.lexicon_weight {
+            let first = self.vocabulary.len() as u32;
+            for (offset, value) in lexicon::features(text).into_iter().enumerate() {
+                if value != 0.0 {
+                    row.indices.push(first + offset as u32);
+                    row.values.push(value * weight);
+                }
             }
         }
         row
@@ -287,6 +351,14 @@ impl Vectorizer {
             .iter()
             .map(|t| self.transform_one(&tokenizer, t.as_ref()))
             .collect()
+    }
+}
+
+/// Divides `values` by their euclidean norm (unless all are zero).
+fn normalize(values: &mut [f32]) {
+    let norm = values.iter().map(|v| v * v).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        values.iter_mut().for_each(|v| *v /= norm);
     }
 }
 
@@ -328,6 +400,71 @@ mod tests {
         TfidfSettings {
             min_df,
             ..TfidfSettings::default()
+        }
+    }
+
+    #[test]
+    fn lexicon_features_follow_the_normalized_terms() {
+        let texts = ["talks were excellent", "talks failed badly", "talks resumed"];
+        let plain = Vectorizer::fit(&unigram_pipeline(), &settings(1), &texts).unwrap();
+        let weighted = TfidfSettings { lexicon_weight: Some(2.0), ..settings(1) };
+        let v = Vectorizer::fit(&unigram_pipeline(), &weighted, &texts).unwrap();
+        let terms = plain.len();
+        assert_eq!(v.len(), terms + crate::lexicon::FEATURES);
+        assert_eq!(v.display_name(terms), crate::lexicon::FEATURE_NAMES[0]);
+        assert_eq!(v.display_name(0), "badly");
+
+        let text = "talks were excellent";
+        let (with, without) = (v.transform(&[text]).remove(0), plain.transform(&[text]).remove(0));
+        // The TF-IDF part is unchanged (still of norm 1) and the lexicon part is weighted.
+        assert_eq!(&with.indices[..without.nnz()], &without.indices[..]);
+        assert_eq!(&with.values[..without.nnz()], &without.values[..]);
+        let expected: Vec<(u32, f32)> = crate::lexicon::features(text)
+            .into_iter()
+            .enumerate()
+            .filter(|&(_, value)| value != 0.0)
+            .map(|(offset, value)| ((terms + offset) as u32, 2.0 * value))
+            .collect();
+        assert!(!expected.is_empty());
+        let tail: Vec<(u32, f32)> = with.iter().skip(without.nnz()).map(|(i, x)| (i as u32, x)).collect();
+        assert_eq!(tail, expected);
+        // A flat sentence adds no lexicon entries at all.
+        assert_eq!(v.transform(&["talks resumed"]).remove(0), plain.transform(&["talks resumed"]).remove(0));
+    }
+
+    #[test]
+    fn per_kind_norm_gives_words_and_character_ngrams_a_norm_each() {
+        let pipeline = TextPipeline {
+            char_ngrams: Some(NgramRange::new(2, 3).unwrap()),
+            ..unigram_pipeline()
+        };
+        let texts = ["talks resumed", "talks stalled", "resumed again"];
+        let norm_of = |values: &[f32]| values.iter().map(|v| v * v).sum::<f32>().sqrt();
+        let per_kind = Vectorizer::fit(&pipeline, &settings(1), &texts).unwrap();
+        let row = per_kind.transform(&["talks resumed"]).remove(0);
+        let chars = row.indices.iter().filter(|&&i| per_kind.vocabulary()[i as usize].starts_with(CHAR_PREFIX)).count();
+        assert!(chars > 0 && chars < row.nnz());
+        // Character n-grams sort first, then the words; each part has norm 1.
+        assert!((norm_of(&row.values[..chars]) - 1.0).abs() < 1e-6);
+        assert!((norm_of(&row.values[chars..]) - 1.0).abs() < 1e-6);
+
+        let joint = TfidfSettings { norm: Norm::L2, ..settings(1) };
+        let joint = Vectorizer::fit(&pipeline, &joint, &texts).unwrap();
+        let row = joint.transform(&["talks resumed"]).remove(0);
+        assert!((norm_of(&row.values) - 1.0).abs() < 1e-6);
+
+        // Without character n-grams the two norms are the same thing.
+        let words_per_kind = Vectorizer::fit(&unigram_pipeline(), &settings(1), &texts).unwrap();
+        let words_joint =
+            Vectorizer::fit(&unigram_pipeline(), &TfidfSettings { norm: Norm::L2, ..settings(1) }, &texts).unwrap();
+        assert_eq!(words_per_kind.transform(&texts), words_joint.transform(&texts));
+    }
+
+    #[test]
+    fn lexicon_weight_must_be_positive() {
+        for weight in [0.0, -1.0, f32::NAN] {
+            let s = TfidfSettings { lexicon_weight: Some(weight), ..settings(1) };
+            assert!(s.validate().is_err(), "{weight}");
         }
     }
 

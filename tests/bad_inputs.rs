@@ -517,9 +517,9 @@ fn model_file_from_a_newer_version() {
     let s = Scratch::new();
     let good = std::fs::read_to_string(model()).unwrap();
     let newer = good
-        .replacen("\"format_version\":1", "\"format_version\":2", 1)
-        .replacen("\"features\":", "\"features_v2\":", 1);
-    model_fails(&s.write("newer.json", newer), &["newer.json", "format version 2", "upgrade stancekit"]);
+        .replacen("\"format_version\":1", "\"format_version\":3", 1)
+        .replacen("\"features\":", "\"features_v3\":", 1);
+    model_fails(&s.write("newer.json", newer), &["newer.json", "format version 3", "upgrade stancekit"]);
 }
 
 #[test]

@@ -62,6 +62,55 @@ fn train_writes_one_model_with_two_heads() {
 }
 
 #[test]
+fn lexicon_features_are_stored_explained_and_deterministic() {
+    let dir = tempfile::tempdir().unwrap();
+    let train = |name: &str| {
+        let model = dir.path().join(name);
+        stancekit()
+            .args(["train", "--data", FIXTURE, "--label-column", "stance", "--label-column", "sentiment"])
+            .args(["--min-df", "1", "--alpha", "0.1", "--lexicon-weight", "3", "--output"])
+            .arg(&model)
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("lexicon weight 3"));
+        model
+    };
+    let (first, second) = (train("a.json"), train("b.json"));
+    let bytes = std::fs::read(&first).unwrap();
+    assert!(bytes == std::fs::read(&second).unwrap(), "lexicon model bytes differ between two trainings");
+    let json: Value = serde_json::from_slice(&bytes).unwrap();
+    // Models with lexicon features are format 2, so that older builds refuse them clearly.
+    assert_eq!(json["format_version"], 2);
+    assert_eq!(json["features"]["settings"]["lexicon_weight"], 3.0);
+
+    // A sentence whose only known word is "the": its tone can only come from the lexicon.
+    let output = stancekit()
+        .args(["predict", "--explain", "--top", "2", "--format", "jsonl", "--model"])
+        .arg(&first)
+        .write_stdin("The wonderful, excellent, delightful news.\n")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let record = &jsonl(&output)[0];
+    assert_eq!(record["sentiment"]["label"], "positive");
+    let terms: Vec<&str> = record["sentiment"]["terms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["term"].as_str().unwrap())
+        .collect();
+    assert!(terms.iter().any(|t| t.starts_with("[lexicon: positive")), "{terms:?}");
+    stancekit()
+        .args(["explain", "--head", "sentiment", "--top", "5", "--model"])
+        .arg(&first)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("[lexicon: "));
+}
+
+#[test]
 fn two_trainings_give_identical_model_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let first = std::fs::read(train_into(dir.path(), "a.json")).unwrap();
@@ -366,6 +415,9 @@ fn bad_data_files_give_clear_errors() {
     let article = write("article.txt", b"Just text.");
     fails_with(&train(&article), &["article.txt", "not a CSV, TSV or JSONL"]);
     fails_with(&train(dir.path().to_str().unwrap()), &["is a directory"]);
+    let mut negative_weight = train(FIXTURE);
+    negative_weight.extend(["--lexicon-weight".to_string(), "-1".to_string()]);
+    fails_with(&negative_weight, &["--lexicon-weight must be a positive number", "got -1"]);
     assert!(!Path::new(out).exists(), "no model is written by a failed run");
 }
 
@@ -570,16 +622,20 @@ fn search_picks_the_best_alpha_and_stores_the_table_in_the_model() {
     let model = dir.path().join("searched.json");
     stancekit()
         .args(["train", "--search", "--search-alphas", "0.1,10", "--search-folds", "3", "--min-df", "1"])
+        .args(["--search-lexicon-weights", "0,2"])
         .args(["--data", FIXTURE, "--label-column", "stance", "--output"])
         .arg(&model)
         .assert()
         .success()
         .stdout(predicate::str::contains("3-fold search by macro-f1"))
+        .stdout(predicate::str::contains("lexicon"))
         .stdout(predicate::str::contains("<- chosen"));
     let json: Value = serde_json::from_slice(&std::fs::read(&model).unwrap()).unwrap();
     let search = &json["training"]["search"];
     let rows = search["rows"].as_array().unwrap();
-    assert_eq!(rows.len(), 2);
+    // Two alphas for each of: no lexicon, lexicon weight 2.
+    assert_eq!(rows.len(), 4);
+    assert_eq!(rows.iter().filter(|r| r["lexicon_weight"] == 2.0).count(), 2);
     let chosen = search["chosen"].as_u64().unwrap() as usize;
     let best = rows
         .iter()
@@ -588,6 +644,7 @@ fn search_picks_the_best_alpha_and_stores_the_table_in_the_model() {
     assert_eq!(rows[chosen]["score"]["mean"].as_f64().unwrap(), best);
     // The model is trained with the chosen alpha.
     assert_eq!(json["training"]["settings"]["classifier"]["alpha"], rows[chosen]["alpha"]);
+    assert_eq!(json["features"]["settings"]["lexicon_weight"], rows[chosen]["lexicon_weight"]);
     fails_with(
         &["train", "--search", "--metric", "f1-avg:FAVOR", "--data", FIXTURE, "--label-column", "stance", "--output", "/tmp/never.json"],
         &["head 'stance' has no class 'FAVOR'"],
