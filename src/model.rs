@@ -411,45 +411,33 @@ impl Model {
                 "is empty, not a stancekit model; train one with `stancekit train` or omit --model to use the shipped one".into(),
             ));
         }
-        let envelope: Envelope = serde_json::from_slice(bytes).map_err(|e| {
-            if e.is_eof() || (e.is_syntax() && error_at_end(bytes, &e)) {
-                fail(format!(
-                    "is truncated ({e}); the file was cut short, so train it again or copy it again"
-                ))
-            } else if e.is_syntax() {
-                fail(format!(
-                    "is not a stancekit model: it is not valid JSON ({e})"
-                ))
-            } else {
-                fail(format!("is not a stancekit model ({e})"))
+        // The happy path parses once; only a file that is not a model of this version is parsed
+        // again, for its envelope, to say precisely what it is.
+        let mut model: Model = match serde_json::from_slice(bytes) {
+            Ok(model) => model,
+            Err(model_error) => {
+                let envelope: Envelope = serde_json::from_slice(bytes).map_err(|e| {
+                    if e.is_eof() || (e.is_syntax() && error_at_end(bytes, &e)) {
+                        fail(format!(
+                            "is truncated ({e}); the file was cut short, so train it again or copy it again"
+                        ))
+                    } else if e.is_syntax() {
+                        fail(format!("is not a stancekit model: it is not valid JSON ({e})"))
+                    } else {
+                        fail(format!("is not a stancekit model ({e})"))
+                    }
+                })?;
+                check_envelope(
+                    envelope.format.as_deref(),
+                    envelope.format_version,
+                    envelope.crate_version.as_deref(),
+                )
+                .map_err(fail)?;
+                return Err(fail(format!("is a stancekit model but is damaged: {model_error}")));
             }
-        })?;
-        match envelope.format.as_deref() {
-            Some(FORMAT_NAME) => {}
-            Some(other) => {
-                return Err(fail(format!(
-                    "is a '{other}' file, not a stancekit model (format '{FORMAT_NAME}')"
-                )))
-            }
-            None => {
-                return Err(fail(format!(
-                    "is JSON but not a stancekit model: it has no \"format\": \"{FORMAT_NAME}\" field"
-                )))
-            }
-        }
-        let version = envelope.format_version.unwrap_or(0);
-        if version > FORMAT_VERSION {
-            return Err(fail(format!(
-                "uses model format version {version} (written by stancekit {}), but this stancekit {} reads versions up to {FORMAT_VERSION}; upgrade stancekit",
-                envelope.crate_version.as_deref().unwrap_or("unknown"),
-                env!("CARGO_PKG_VERSION"),
-            )));
-        }
-        if version == 0 {
-            return Err(fail("has no valid \"format_version\"; it is damaged".into()));
-        }
-        let mut model: Model = serde_json::from_slice(bytes)
-            .map_err(|e| fail(format!("is a stancekit model but is damaged: {e}")))?;
+        };
+        check_envelope(Some(&model.format), Some(model.format_version), Some(&model.crate_version))
+            .map_err(fail)?;
         model.features.rebuild_index();
         model.check().map_err(|m| fail(format!("is damaged: {m}")))?;
         Ok(model)
@@ -630,13 +618,42 @@ fn error_at_end(bytes: &[u8], error: &serde_json::Error) -> bool {
     error.line() == line && error.column() >= column
 }
 
-/// The fields every model file version has; read first so that a foreign or newer file gets a
-/// precise message instead of a parse error deep inside.
+/// The fields every model file version has; read when a file does not parse as a model, so that a
+/// foreign or newer file gets a precise message instead of a parse error deep inside.
 #[derive(Deserialize)]
 struct Envelope {
     format: Option<String>,
     format_version: Option<u32>,
     crate_version: Option<String>,
+}
+
+/// Checks that a file's envelope fields name a stancekit model of a version this build reads.
+fn check_envelope(
+    format: Option<&str>,
+    format_version: Option<u32>,
+    crate_version: Option<&str>,
+) -> std::result::Result<(), String> {
+    match format {
+        Some(FORMAT_NAME) => {}
+        Some(other) => return Err(format!("is a '{other}' file, not a stancekit model (format '{FORMAT_NAME}')")),
+        None => {
+            return Err(format!(
+                "is JSON but not a stancekit model: it has no \"format\": \"{FORMAT_NAME}\" field"
+            ))
+        }
+    }
+    let version = format_version.unwrap_or(0);
+    if version > FORMAT_VERSION {
+        return Err(format!(
+            "uses model format version {version} (written by stancekit {}), but this stancekit {} reads versions up to {FORMAT_VERSION}; upgrade stancekit",
+            crate_version.unwrap_or("unknown"),
+            env!("CARGO_PKG_VERSION"),
+        ));
+    }
+    if version == 0 {
+        return Err("has no valid \"format_version\"; it is damaged".into());
+    }
+    Ok(())
 }
 
 /// Temporary files being written by [`write_atomically`], removed by the Ctrl-C handler.
