@@ -713,16 +713,26 @@ fn an_interrupted_training_leaves_the_previous_model_intact() {
     // Interrupted while reading and fitting the vocabulary, then while fitting the classifier
     // (this run needs minutes to finish).
     for delay in [Duration::from_millis(300), Duration::from_secs(5)] {
-        let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("stancekit"))
+        let mut command = StdCommand::new(assert_cmd::cargo::cargo_bin("stancekit"));
+        command
             .args(["train", "--label-column", "stance", "--word-ngrams", "1-3", "--min-df", "1"])
             .args(["--max-features", "3000", "--max-iterations", "100000", "--tolerance", "1e-12", "--data"])
             .arg(&data)
             .arg("--output")
             .arg(&output_path)
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+            .stderr(Stdio::piped());
+        // A SIGINT ignored by whoever started the tests would be ignored by the child too (the
+        // disposition survives exec), and the interrupted run would go on for minutes: give the
+        // child the default action, as a terminal's Ctrl-C meets it.
+        unsafe {
+            use std::os::unix::process::CommandExt;
+            command.pre_exec(|| {
+                libc::signal(libc::SIGINT, libc::SIG_DFL);
+                Ok(())
+            });
+        }
+        let mut child = command.spawn().unwrap();
         std::thread::sleep(delay);
         assert!(child.try_wait().unwrap().is_none(), "training ended before it could be interrupted");
         let status = StdCommand::new("kill")
