@@ -44,6 +44,9 @@ pub enum Command {
     /// Score a model on labeled data (accuracy, per-class metrics, confusion matrix), or
     /// cross-validate training settings with --cv.
     Eval(EvalArgs),
+    /// Rewrite a model file in the other format: JSON, or the compact binary format (an output
+    /// name ending in .bin) that loads several times faster. The model is unchanged.
+    Convert(ConvertArgs),
 }
 
 #[derive(Debug, Args)]
@@ -57,7 +60,8 @@ pub struct TrainArgs {
     /// A label column to learn; repeat for several heads (e.g. stance and sentiment).
     #[arg(long = "label-column", value_name = "NAME", required = true)]
     pub label_columns: Vec<String>,
-    /// Where to write the model (JSON). Written atomically: a failed run keeps the old file.
+    /// Where to write the model: JSON, or the compact binary format when the name ends in .bin
+    /// (see `stancekit convert`). Written atomically: a failed run keeps the old file.
     #[arg(long, short, value_name = "MODEL")]
     pub output: PathBuf,
     /// Format of --data, when its extension does not say.
@@ -301,6 +305,16 @@ pub struct ExplainArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// The model file to read (JSON or binary).
+    #[arg(value_name = "MODEL")]
+    pub input: PathBuf,
+    /// Where to write it: binary when the name ends in .bin, JSON otherwise. Written atomically.
+    #[arg(value_name = "OUTPUT")]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
 pub struct EvalArgs {
     /// Model file; without it, the shipped model is evaluated.
     #[arg(long, short, value_name = "MODEL", conflicts_with = "cv")]
@@ -380,7 +394,20 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Report(args) => report(args),
         Command::Eval(args) => eval(args),
         Command::Explain(args) => explain(args),
+        Command::Convert(args) => convert(args),
     }
+}
+
+fn convert(args: ConvertArgs) -> Result<Outcome> {
+    let model = Model::load(&args.input)?;
+    model.save(&args.output)?;
+    let format = match crate::model::ModelFileFormat::for_path(&args.output) {
+        crate::model::ModelFileFormat::Json => "JSON",
+        crate::model::ModelFileFormat::Binary => "binary",
+    };
+    let size = std::fs::metadata(&args.output).map(|m| m.len()).unwrap_or(0);
+    eprintln!("wrote {} ({format}, {:.1} MB)", args.output.display(), size as f64 / 1e6);
+    Ok(Outcome::Success)
 }
 
 fn load_model(path: Option<&Path>) -> Result<Model> {

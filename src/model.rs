@@ -24,8 +24,33 @@ pub const FORMAT_NAME: &str = "stancekit-model";
 /// older stancekit builds keep reading it.
 pub const FORMAT_VERSION: u32 = 2;
 
-/// The model shipped with stancekit, trained on the corpus in `data/` (see models/README.md).
-pub static SHIPPED_MODEL: &[u8] = include_bytes!("../models/stancekit-news.json");
+/// The model shipped with stancekit, trained on the corpus in `data/` (see models/README.md), in
+/// the binary format because it loads several times faster than the JSON next to it.
+pub static SHIPPED_MODEL: &[u8] = include_bytes!("../models/stancekit-news.bin");
+
+/// The first bytes of a binary model file; a MessagePack encoding of the same fields as the JSON
+/// follows. A binary byte, so that no text file starts with it.
+pub const BINARY_MAGIC: &[u8] = b"\x89stancekit-model\n";
+
+/// The two encodings of a model file. Both hold the same fields and load to the same model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ModelFileFormat {
+    /// JSON: readable, diffable, the default.
+    Json,
+    /// [`BINARY_MAGIC`] then MessagePack: about a third of the size and several times faster to
+    /// load, because numbers are stored as bits rather than as decimal text.
+    Binary,
+}
+
+impl ModelFileFormat {
+    /// The format a model file is written in: binary when the name ends in `.bin`, else JSON.
+    pub fn for_path(path: &Path) -> ModelFileFormat {
+        match path.extension() {
+            Some(extension) if extension.eq_ignore_ascii_case("bin") => ModelFileFormat::Binary,
+            _ => ModelFileFormat::Json,
+        }
+    }
+}
 /// The name the shipped model goes by in messages.
 pub const SHIPPED_MODEL_NAME: &str = "<shipped model stancekit-news>";
 
@@ -383,24 +408,93 @@ impl Model {
         serde_json::to_vec(self).expect("a model always serializes")
     }
 
-    /// Writes the model to `path` atomically: a temporary file in the same directory, flushed,
-    /// then renamed over `path`. A failed or interrupted save leaves any earlier file intact.
-    pub fn save(&self, path: &Path) -> Result<()> {
-        write_atomically(path, &self.to_json())
+    /// The model in the binary format: [`BINARY_MAGIC`] then MessagePack with named fields.
+    pub fn to_binary(&self) -> Vec<u8> {
+        let mut bytes = BINARY_MAGIC.to_vec();
+        rmp_serde::encode::write_named(&mut bytes, self).expect("a model always serializes");
+        bytes
     }
 
-    /// Loads a model file.
+    /// The model's bytes in `format`.
+    pub fn to_bytes(&self, format: ModelFileFormat) -> Vec<u8> {
+        match format {
+            ModelFileFormat::Json => self.to_json(),
+            ModelFileFormat::Binary => self.to_binary(),
+        }
+    }
+
+    /// Writes the model to `path` atomically, in the format its name asks for
+    /// ([`ModelFileFormat::for_path`]): a temporary file in the same directory, flushed, then
+    /// renamed over `path`. A failed or interrupted save leaves any earlier file intact.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        write_atomically(path, &self.to_bytes(ModelFileFormat::for_path(path)))
+    }
+
+    /// Loads a model file of either format (told apart by its first bytes, not its name).
     pub fn load(path: &Path) -> Result<Model> {
         if path.is_dir() {
             return Err(Error::model(path, "is a directory, expected a model file"));
         }
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, "reading model", e))?;
-        Model::from_json(&bytes, path)
+        Model::from_bytes(&bytes, path)
     }
 
     /// The model shipped inside the binary.
     pub fn shipped() -> Result<Model> {
-        Model::from_json(SHIPPED_MODEL, Path::new(SHIPPED_MODEL_NAME))
+        Model::from_bytes(SHIPPED_MODEL, Path::new(SHIPPED_MODEL_NAME))
+    }
+
+    /// Parses a model file of either format; `name` is used in messages.
+    pub fn from_bytes(bytes: &[u8], name: &Path) -> Result<Model> {
+        if let Some(payload) = bytes.strip_prefix(BINARY_MAGIC) {
+            return Model::from_binary_payload(payload, name);
+        }
+        if !bytes.is_empty() && BINARY_MAGIC.starts_with(bytes) {
+            return Err(Error::model(
+                name,
+                "is truncated (it ends inside the binary model's header); the file was cut short, so train it again or copy it again",
+            ));
+        }
+        Model::from_json(bytes, name)
+    }
+
+    /// Parses the MessagePack that follows [`BINARY_MAGIC`]; `name` is used in messages.
+    fn from_binary_payload(payload: &[u8], name: &Path) -> Result<Model> {
+        let fail = |message: String| Error::model(name, message);
+        let truncated = |e: &rmp_serde::decode::Error| {
+            use rmp_serde::decode::Error as Decode;
+            matches!(e, Decode::InvalidMarkerRead(io) | Decode::InvalidDataRead(io)
+                if io.kind() == std::io::ErrorKind::UnexpectedEof)
+        };
+        let mut model: Model = match decode_whole::<Model>(payload) {
+            Ok(model) => model,
+            Err(model_error) => {
+                if model_error.as_ref().is_ok_and(truncated) {
+                    return Err(fail(
+                        "is truncated (the binary model ends early); the file was cut short, so train it again or copy it again".into(),
+                    ));
+                }
+                // As for JSON: the envelope says whether this is a foreign or newer file.
+                if let Ok(envelope) = decode_whole::<Envelope>(payload) {
+                    check_envelope(
+                        envelope.format.as_deref(),
+                        envelope.format_version,
+                        envelope.crate_version.as_deref(),
+                    )
+                    .map_err(fail)?;
+                }
+                let reason = match model_error {
+                    Ok(e) => e.to_string(),
+                    Err(extra) => format!("{extra} bytes follow the model"),
+                };
+                return Err(fail(format!("is a stancekit binary model but is damaged: {reason}")));
+            }
+        };
+        check_envelope(Some(&model.format), Some(model.format_version), Some(&model.crate_version))
+            .map_err(fail)?;
+        model.features.rebuild_index();
+        model.check().map_err(|m| fail(format!("is damaged: {m}")))?;
+        Ok(model)
     }
 
     /// Parses model JSON; `name` is used in messages.
@@ -618,6 +712,19 @@ fn error_at_end(bytes: &[u8], error: &serde_json::Error) -> bool {
     error.line() == line && error.column() >= column
 }
 
+/// Decodes one MessagePack value that must fill `bytes` exactly: Err(Ok(e)) when it does not
+/// decode, Err(Err(n)) when n bytes are left over.
+fn decode_whole<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+) -> std::result::Result<T, std::result::Result<rmp_serde::decode::Error, usize>> {
+    let mut deserializer = rmp_serde::Deserializer::new(bytes);
+    let value = T::deserialize(&mut deserializer).map_err(Ok)?;
+    match deserializer.into_inner().len() {
+        0 => Ok(value),
+        left => Err(Err(left)),
+    }
+}
+
 /// The fields every model file version has; read when a file does not parse as a model, so that a
 /// foreign or newer file gets a precise message instead of a parse error deep inside.
 #[derive(Deserialize)]
@@ -638,7 +745,7 @@ fn check_envelope(
         Some(other) => return Err(format!("is a '{other}' file, not a stancekit model (format '{FORMAT_NAME}')")),
         None => {
             return Err(format!(
-                "is JSON but not a stancekit model: it has no \"format\": \"{FORMAT_NAME}\" field"
+                "is not a stancekit model: it has no \"format\": \"{FORMAT_NAME}\" field"
             ))
         }
     }
@@ -854,6 +961,70 @@ mod tests {
             let error = Model::from_json(&json[..cut], Path::new("m.json")).unwrap_err().to_string();
             assert!(error.contains("is truncated"), "cut at {cut} of {}: {error}", json.len());
         }
+    }
+
+    #[test]
+    fn binary_and_json_files_hold_the_same_model() {
+        let model = Model::train_within(&toy_data(), &settings(), u64::MAX, &mut |_| {}).unwrap();
+        let binary = model.to_binary();
+        assert!(binary.starts_with(BINARY_MAGIC));
+        assert!(binary.len() < model.to_json().len());
+        let loaded = Model::from_bytes(&binary, Path::new("m.bin")).unwrap();
+        // Every number survives exactly: the JSON of the reloaded model is byte-identical.
+        assert_eq!(loaded.to_json(), model.to_json());
+        assert_eq!(loaded.to_binary(), binary);
+        let texts = ["talks about peace now", "war and ships again"];
+        assert_eq!(loaded.predict(&texts), model.predict(&texts));
+
+        let dir = tempfile::tempdir().unwrap();
+        for (name, format) in [("m.bin", ModelFileFormat::Binary), ("M.BIN", ModelFileFormat::Binary), ("m.json", ModelFileFormat::Json), ("model", ModelFileFormat::Json)] {
+            let path = dir.path().join(name);
+            assert_eq!(ModelFileFormat::for_path(&path), format, "{name}");
+            model.save(&path).unwrap();
+            assert_eq!(std::fs::read(&path).unwrap(), model.to_bytes(format), "{name}");
+            assert_eq!(Model::load(&path).unwrap().to_json(), model.to_json(), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_shipped_binary_model_is_the_committed_json_model() {
+        let json = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/models/stancekit-news.json")).unwrap();
+        assert!(Model::shipped().unwrap().to_json() == json, "run `stancekit convert models/stancekit-news.json models/stancekit-news.bin`");
+    }
+
+    #[test]
+    fn a_binary_model_cut_anywhere_is_reported_as_truncated() {
+        let model = Model::train_within(&toy_data(), &settings(), u64::MAX, &mut |_| {}).unwrap();
+        let binary = model.to_binary();
+        for cut in (1..binary.len()).step_by(5).chain(binary.len() - 20..binary.len()) {
+            let error = Model::from_bytes(&binary[..cut], Path::new("m.bin")).unwrap_err().to_string();
+            assert!(error.contains("is truncated"), "cut at {cut} of {}: {error}", binary.len());
+        }
+        let mut longer = binary.clone();
+        longer.extend_from_slice(b"tail");
+        let error = Model::from_bytes(&longer, Path::new("m.bin")).unwrap_err().to_string();
+        assert!(error.contains("is a stancekit binary model but is damaged: 4 bytes follow the model"), "{error}");
+    }
+
+    #[test]
+    fn binary_files_of_newer_versions_or_other_programs_are_named_as_such() {
+        let model = Model::train_within(&toy_data(), &settings(), u64::MAX, &mut |_| {}).unwrap();
+        let mut json: serde_json::Value = serde_json::from_slice(&model.to_json()).unwrap();
+        let binary = |json: &serde_json::Value| {
+            let mut bytes = BINARY_MAGIC.to_vec();
+            bytes.extend(rmp_serde::to_vec_named(json).unwrap());
+            Model::from_bytes(&bytes, Path::new("m.bin"))
+        };
+        assert!(binary(&json).is_ok());
+        json["format_version"] = 99.into();
+        json["heads"] = "changed in version 99".into();
+        let error = binary(&json).unwrap_err().to_string();
+        assert!(error.contains("format version 99") && error.contains("upgrade"), "{error}");
+        json["format"] = "other-program".into();
+        let error = binary(&json).unwrap_err().to_string();
+        assert!(error.contains("not a stancekit model"), "{error}");
+        let error = Model::from_bytes(&[BINARY_MAGIC, b"\xc1"].concat(), Path::new("m.bin")).unwrap_err().to_string();
+        assert!(error.contains("is a stancekit binary model but is damaged"), "{error}");
     }
 
     #[test]

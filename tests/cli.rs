@@ -119,6 +119,39 @@ fn two_trainings_give_identical_model_bytes() {
 }
 
 #[test]
+fn binary_models_predict_like_json_ones_and_convert_both_ways() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = train_into(dir.path(), "m.json");
+    let binary = train_into(dir.path(), "m.bin");
+    let json_bytes = std::fs::read(&json).unwrap();
+    let binary_bytes = std::fs::read(&binary).unwrap();
+    assert!(binary_bytes.starts_with(stancekit::model::BINARY_MAGIC));
+    assert!(binary_bytes.len() < json_bytes.len());
+    let predict = |model: &Path| {
+        stancekit().args(["predict", "--format", "jsonl", "--model"]).arg(model).arg(ARTICLE).output().unwrap().stdout
+    };
+    assert_eq!(predict(&json), predict(&binary));
+    // Converting gives the bytes that training in the other format gives, both ways.
+    let converted = dir.path().join("converted.bin");
+    stancekit()
+        .arg("convert")
+        .args([&json, &converted])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("(binary,"));
+    assert_eq!(std::fs::read(&converted).unwrap(), binary_bytes);
+    let back = dir.path().join("back.json");
+    stancekit().arg("convert").args([&converted, &back]).assert().success();
+    assert_eq!(std::fs::read(&back).unwrap(), json_bytes);
+    // A bad input names the file and leaves no output behind.
+    let broken = dir.path().join("broken.bin");
+    std::fs::write(&broken, &binary_bytes[..binary_bytes.len() / 2]).unwrap();
+    let out = dir.path().join("out.json");
+    fails_with(&["convert", broken.to_str().unwrap(), out.to_str().unwrap()], &["broken.bin", "is truncated"]);
+    assert!(!out.exists());
+}
+
+#[test]
 fn predict_labels_every_sentence_of_an_article_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let model = train_into(dir.path(), "m.json");
