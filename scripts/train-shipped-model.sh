@@ -13,9 +13,6 @@ case "$output" in
     *.json) ;;
     *) echo "usage: $0 [OUTPUT.json]" >&2; exit 2 ;;
 esac
-# The row-space basis of the training rows takes 12 x rows^2 bytes (see src/design.rs), more than
-# the default budget of 4 GiB for this corpus.
-export STANCEKIT_MEMORY_BUDGET="${STANCEKIT_MEMORY_BUDGET:-10GiB}"
 cargo run --release --quiet -- train \
     --data data/train.csv \
     --label-column stance --label-column sentiment \

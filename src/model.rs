@@ -54,8 +54,8 @@ impl ModelFileFormat {
 /// The name the shipped model goes by in messages.
 pub const SHIPPED_MODEL_NAME: &str = "<shipped model stancekit-news>";
 
-/// The memory the dense training matrices may take when `STANCEKIT_MEMORY_BUDGET` is not set:
-/// 4 GiB.
+/// The memory the dense training matrices may take when `STANCEKIT_MEMORY_BUDGET` is not set
+/// and the available memory cannot be read: 4 GiB.
 pub const DEFAULT_MEMORY_BUDGET: u64 = 4 << 30;
 
 /// The environment variable that sets the memory budget of training, as a size such as `4GiB`,
@@ -63,7 +63,8 @@ pub const DEFAULT_MEMORY_BUDGET: u64 = 4 << 30;
 /// 1024; KB, MB, GB, TB powers of 1000).
 pub const MEMORY_BUDGET_VARIABLE: &str = "STANCEKIT_MEMORY_BUDGET";
 
-/// The memory budget of training: `STANCEKIT_MEMORY_BUDGET` when set, else 4 GiB.
+/// The memory budget of training: `STANCEKIT_MEMORY_BUDGET` when set, else
+/// [`default_memory_budget`].
 pub fn memory_budget() -> Result<u64> {
     match std::env::var(MEMORY_BUDGET_VARIABLE) {
         Ok(value) => parse_size(&value).ok_or_else(|| {
@@ -71,10 +72,34 @@ pub fn memory_budget() -> Result<u64> {
                 "{MEMORY_BUDGET_VARIABLE}='{value}' is not a size such as 4GiB, 512M or 1000000 (bytes)"
             ))
         }),
-        Err(std::env::VarError::NotPresent) => Ok(DEFAULT_MEMORY_BUDGET),
+        Err(std::env::VarError::NotPresent) => Ok(default_memory_budget()),
         Err(std::env::VarError::NotUnicode(_)) => Err(Error::Settings(format!(
             "{MEMORY_BUDGET_VARIABLE} is not valid UTF-8"
         ))),
+    }
+}
+
+/// The budget when `STANCEKIT_MEMORY_BUDGET` is not set: four fifths of the memory the system
+/// says is available now (`MemAvailable` in /proc/meminfo), so that a run that would not fit stops
+/// with advice instead of being killed, and a large machine is used; [`DEFAULT_MEMORY_BUDGET`]
+/// where that cannot be read (systems without /proc/meminfo).
+pub fn default_memory_budget() -> u64 {
+    budget_for(available_memory())
+}
+
+fn budget_for(available: Option<u64>) -> u64 {
+    available.map_or(DEFAULT_MEMORY_BUDGET, |bytes| bytes / 5 * 4)
+}
+
+/// `MemAvailable` from /proc/meminfo, in bytes.
+fn available_memory() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = meminfo.lines().find(|line| line.starts_with("MemAvailable:"))?;
+    let mut fields = line.split_whitespace().skip(1);
+    let amount: u64 = fields.next()?.parse().ok()?;
+    match fields.next() {
+        Some("kB") => amount.checked_mul(1024),
+        _ => None,
     }
 }
 
@@ -237,7 +262,7 @@ pub fn sha256_file(path: &Path) -> Result<String> {
 impl Model {
     /// Trains the vectorizer on all sentences and one head per label column on the sentences
     /// that have a label for it, within the memory budget of [`memory_budget`]
-    /// (`STANCEKIT_MEMORY_BUDGET`, default 4 GiB).
+    /// (`STANCEKIT_MEMORY_BUDGET`, by default four fifths of the available memory).
     pub fn train(
         data: &TrainingData,
         settings: &TrainSettings,
@@ -877,6 +902,15 @@ mod tests {
                 ..TfidfSettings::default()
             },
             ..TrainSettings::default()
+        }
+    }
+
+    #[test]
+    fn the_default_budget_follows_the_available_memory() {
+        assert_eq!(budget_for(Some(10 << 30)), 8 << 30);
+        assert_eq!(budget_for(None), DEFAULT_MEMORY_BUDGET);
+        if std::path::Path::new("/proc/meminfo").exists() {
+            assert!(available_memory().is_some_and(|bytes| bytes > 0));
         }
     }
 
