@@ -69,7 +69,12 @@ fn hot_paths(c: &mut Criterion) {
 
     group.finish();
 
+    // The shipped model is embedded in the binary format; its JSON twin is what `--model
+    // models/stancekit-news.json` reads.
     c.bench_function("load_shipped_model", |b| b.iter(|| black_box(Model::shipped().unwrap())));
+    let json = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/models/stancekit-news.json")).expect("the JSON model is committed");
+    let name = std::path::Path::new("stancekit-news.json");
+    c.bench_function("load_shipped_model_json", |b| b.iter(|| black_box(Model::from_bytes(black_box(&json), name).unwrap())));
 }
 
 criterion_group!(benches, hot_paths);

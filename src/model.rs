@@ -491,7 +491,7 @@ impl Model {
             matches!(e, Decode::InvalidMarkerRead(io) | Decode::InvalidDataRead(io)
                 if io.kind() == std::io::ErrorKind::UnexpectedEof)
         };
-        let mut model: Model = match decode_whole::<Model>(payload) {
+        let model: Model = match decode_whole::<Model>(payload) {
             Ok(model) => model,
             Err(model_error) => {
                 if model_error.as_ref().is_ok_and(truncated) {
@@ -501,12 +501,7 @@ impl Model {
                 }
                 // As for JSON: the envelope says whether this is a foreign or newer file.
                 if let Ok(envelope) = decode_whole::<Envelope>(payload) {
-                    check_envelope(
-                        envelope.format.as_deref(),
-                        envelope.format_version,
-                        envelope.crate_version.as_deref(),
-                    )
-                    .map_err(fail)?;
+                    envelope.check().map_err(fail)?;
                 }
                 let reason = match model_error {
                     Ok(e) => e.to_string(),
@@ -515,11 +510,7 @@ impl Model {
                 return Err(fail(format!("is a stancekit binary model but is damaged: {reason}")));
             }
         };
-        check_envelope(Some(&model.format), Some(model.format_version), Some(&model.crate_version))
-            .map_err(fail)?;
-        model.features.rebuild_index();
-        model.check().map_err(|m| fail(format!("is damaged: {m}")))?;
-        Ok(model)
+        model.loaded().map_err(fail)
     }
 
     /// Parses model JSON; `name` is used in messages.
@@ -532,7 +523,7 @@ impl Model {
         }
         // The happy path parses once; only a file that is not a model of this version is parsed
         // again, for its envelope, to say precisely what it is.
-        let mut model: Model = match serde_json::from_slice(bytes) {
+        let model: Model = match serde_json::from_slice(bytes) {
             Ok(model) => model,
             Err(model_error) => {
                 let envelope: Envelope = serde_json::from_slice(bytes).map_err(|e| {
@@ -546,20 +537,20 @@ impl Model {
                         fail(format!("is not a stancekit model ({e})"))
                     }
                 })?;
-                check_envelope(
-                    envelope.format.as_deref(),
-                    envelope.format_version,
-                    envelope.crate_version.as_deref(),
-                )
-                .map_err(fail)?;
+                envelope.check().map_err(fail)?;
                 return Err(fail(format!("is a stancekit model but is damaged: {model_error}")));
             }
         };
-        check_envelope(Some(&model.format), Some(model.format_version), Some(&model.crate_version))
-            .map_err(fail)?;
-        model.features.rebuild_index();
-        model.check().map_err(|m| fail(format!("is damaged: {m}")))?;
-        Ok(model)
+        model.loaded().map_err(fail)
+    }
+
+    /// The checks every parsed model goes through, whatever its encoding: a version this build
+    /// reads, the vocabulary index rebuilt, and weights and settings that cannot misbehave.
+    fn loaded(mut self) -> std::result::Result<Model, String> {
+        check_envelope(Some(&self.format), Some(self.format_version), Some(&self.crate_version))?;
+        self.features.rebuild_index();
+        self.check().map_err(|m| format!("is damaged: {m}"))?;
+        Ok(self)
     }
 
     fn check(&self) -> std::result::Result<(), String> {
@@ -757,6 +748,12 @@ struct Envelope {
     format: Option<String>,
     format_version: Option<u32>,
     crate_version: Option<String>,
+}
+
+impl Envelope {
+    fn check(&self) -> std::result::Result<(), String> {
+        check_envelope(self.format.as_deref(), self.format_version, self.crate_version.as_deref())
+    }
 }
 
 /// Checks that a file's envelope fields name a stancekit model of a version this build reads.
@@ -989,11 +986,13 @@ mod tests {
     #[test]
     fn a_model_file_cut_anywhere_is_reported_as_truncated() {
         let model = Model::train_within(&toy_data(), &settings(), u64::MAX, &mut |_| {}).unwrap();
-        let json = model.to_json();
-        // Every cut, including ones inside numbers ("1.5e", "-") and literals.
-        for cut in (1..json.len()).step_by(7).chain(json.len() - 20..json.len()) {
-            let error = Model::from_json(&json[..cut], Path::new("m.json")).unwrap_err().to_string();
-            assert!(error.contains("is truncated"), "cut at {cut} of {}: {error}", json.len());
+        // Every cut, including ones inside JSON numbers ("1.5e", "-") and literals and inside the
+        // binary header.
+        for (name, bytes) in [("m.json", model.to_json()), ("m.bin", model.to_binary())] {
+            for cut in (1..bytes.len()).step_by(5).chain(bytes.len() - 20..bytes.len()) {
+                let error = Model::from_bytes(&bytes[..cut], Path::new(name)).unwrap_err().to_string();
+                assert!(error.contains("is truncated"), "{name} cut at {cut} of {}: {error}", bytes.len());
+            }
         }
     }
 
@@ -1027,20 +1026,6 @@ mod tests {
     }
 
     #[test]
-    fn a_binary_model_cut_anywhere_is_reported_as_truncated() {
-        let model = Model::train_within(&toy_data(), &settings(), u64::MAX, &mut |_| {}).unwrap();
-        let binary = model.to_binary();
-        for cut in (1..binary.len()).step_by(5).chain(binary.len() - 20..binary.len()) {
-            let error = Model::from_bytes(&binary[..cut], Path::new("m.bin")).unwrap_err().to_string();
-            assert!(error.contains("is truncated"), "cut at {cut} of {}: {error}", binary.len());
-        }
-        let mut longer = binary.clone();
-        longer.extend_from_slice(b"tail");
-        let error = Model::from_bytes(&longer, Path::new("m.bin")).unwrap_err().to_string();
-        assert!(error.contains("is a stancekit binary model but is damaged: 4 bytes follow the model"), "{error}");
-    }
-
-    #[test]
     fn binary_files_of_newer_versions_or_other_programs_are_named_as_such() {
         let model = Model::train_within(&toy_data(), &settings(), u64::MAX, &mut |_| {}).unwrap();
         let mut json: serde_json::Value = serde_json::from_slice(&model.to_json()).unwrap();
@@ -1059,6 +1044,9 @@ mod tests {
         assert!(error.contains("not a stancekit model"), "{error}");
         let error = Model::from_bytes(&[BINARY_MAGIC, b"\xc1"].concat(), Path::new("m.bin")).unwrap_err().to_string();
         assert!(error.contains("is a stancekit binary model but is damaged"), "{error}");
+        let longer = [model.to_binary(), b"tail".to_vec()].concat();
+        let error = Model::from_bytes(&longer, Path::new("m.bin")).unwrap_err().to_string();
+        assert!(error.contains("is a stancekit binary model but is damaged: 4 bytes follow the model"), "{error}");
     }
 
     #[test]
