@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Trains the shipped model from data/train.csv with the settings chosen by cross-validation
 # (see models/README.md) and writes it twice: as JSON (readable, diffable) and in the binary
-# format that is embedded in stancekit (the same model; it loads several times faster).
+# format that is embedded in stancekit (the same model; it loads nearly twice as fast).
 # Rerunning it on the same data gives the same bytes.
 #
 # Usage: scripts/train-shipped-model.sh [OUTPUT.json]   (default: models/stancekit-news.json;

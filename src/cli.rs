@@ -45,7 +45,7 @@ pub enum Command {
     /// cross-validate training settings with --cv.
     Eval(EvalArgs),
     /// Rewrite a model file in the other format: JSON, or the compact binary format (an output
-    /// name ending in .bin) that loads several times faster. The model is unchanged.
+    /// name ending in .bin) that loads nearly twice as fast. The model is unchanged.
     Convert(ConvertArgs),
 }
 

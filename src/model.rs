@@ -25,7 +25,7 @@ pub const FORMAT_NAME: &str = "stancekit-model";
 pub const FORMAT_VERSION: u32 = 2;
 
 /// The model shipped with stancekit, trained on the corpus in `data/` (see models/README.md), in
-/// the binary format because it loads several times faster than the JSON next to it.
+/// the binary format because it loads in a little over half the time of the JSON next to it.
 pub static SHIPPED_MODEL: &[u8] = include_bytes!("../models/stancekit-news.bin");
 
 /// The first bytes of a binary model file; a MessagePack encoding of the same fields as the JSON
@@ -37,7 +37,7 @@ pub const BINARY_MAGIC: &[u8] = b"\x89stancekit-model\n";
 pub enum ModelFileFormat {
     /// JSON: readable, diffable, the default.
     Json,
-    /// [`BINARY_MAGIC`] then MessagePack: about a third of the size and several times faster to
+    /// [`BINARY_MAGIC`] then MessagePack: half the size and a little under twice as fast to
     /// load, because numbers are stored as bits rather than as decimal text.
     Binary,
 }
