@@ -126,6 +126,10 @@ pub struct SettingsArgs {
     /// same clause as negated terms ("did not blame them" gives ~blame, ~them); 0 turns it off.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub negation_scope: usize,
+    /// With --negation-scope: a negated word replaces the word in the word n-grams ("not
+    /// ~blame") instead of adding a ~blame term beside it.
+    #[arg(long, requires = "negation_scope")]
+    pub negation_replaces: bool,
     /// Keep terms that occur in at least this many training sentences.
     #[arg(long, default_value_t = 2, value_name = "N")]
     pub min_df: usize,
@@ -190,6 +194,7 @@ impl SettingsArgs {
                 char_ngrams,
                 stop_words: Vec::new(),
                 negation_scope: (self.negation_scope > 0).then_some(self.negation_scope),
+                negation_replaces: self.negation_replaces,
             },
             tfidf: TfidfSettings {
                 min_df: self.min_df,
@@ -738,7 +743,8 @@ fn describe_features(settings: &TrainSettings) -> String {
         parts.push(format!("char {range}-grams"));
     }
     if let Some(scope) = pipeline.negation_scope {
-        parts.push(format!("negation scope {scope}"));
+        let mode = if pipeline.negation_replaces { ", replacing" } else { "" };
+        parts.push(format!("negation scope {scope}{mode}"));
     }
     if let Some(weight) = settings.tfidf.lexicon_weight {
         parts.push(format!("lexicon weight {weight}"));

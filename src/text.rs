@@ -108,6 +108,11 @@ pub struct TextPipeline {
     /// so that "did not blame" and "did blame" differ beyond the bigram next to "not".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub negation_scope: Option<usize>,
+    /// With `negation_scope`: a negated word replaces the plain word in the word n-grams
+    /// (`~stem`, so "did not blame them" gives "not", "~blame", "not ~blame", ...) instead of
+    /// adding a `~stem` term beside it, so that a negated "blame" no longer counts as "blame".
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub negation_replaces: bool,
 }
 
 impl Default for TextPipeline {
@@ -120,6 +125,7 @@ impl Default for TextPipeline {
             char_ngrams: None,
             stop_words: Vec::new(),
             negation_scope: None,
+            negation_replaces: false,
         }
     }
 }
@@ -131,6 +137,9 @@ pub const CHAR_PREFIX: &str = "c:";
 /// Prefix of negated unigram terms (see [`TextPipeline::negation_scope`]). A prefix of its own,
 /// not a mark inside word terms: a token may itself start with any character.
 pub const NEGATED_PREFIX: &str = "n:";
+/// Mark of a negated word inside word n-grams when [`TextPipeline::negation_replaces`] is set.
+/// Word tokens never contain it: Unicode word segmentation does not put `~` in a word.
+pub const NEGATED_MARK: char = '~';
 /// The token that stands for any token containing a digit.
 pub const NUMBER_TOKEN: &str = "<num>";
 
@@ -310,6 +319,23 @@ impl Tokenizer {
             self.push_token(word, &mut buffer);
             spans.push(start..buffer.len());
         }
+        let scope = self.pipeline.negation_scope.filter(|&n| n > 0);
+        let negated = scope.map(|scope| negated_words(&normalized, &placed, scope));
+        if let (Some(negated), true) = (&negated, self.pipeline.negation_replaces) {
+            // Rebuild the buffer with each negated token marked, so the n-grams below see it.
+            let mut marked = String::with_capacity(buffer.len() + raw_words.len());
+            let mut marked_spans = Vec::with_capacity(spans.len());
+            for (span, &is_negated) in spans.iter().zip(negated) {
+                let start = marked.len();
+                if is_negated {
+                    marked.push(NEGATED_MARK);
+                }
+                marked.push_str(&buffer[span.clone()]);
+                marked_spans.push(start..marked.len());
+            }
+            buffer = marked;
+            spans = marked_spans;
+        }
         let tokens: Vec<&str> = spans.into_iter().map(|span| &buffer[span]).collect();
         let mut term = String::with_capacity(64);
 
@@ -330,8 +356,7 @@ impl Tokenizer {
             }
         }
 
-        if let Some(scope) = self.pipeline.negation_scope.filter(|&n| n > 0) {
-            let negated = negated_words(&normalized, &placed, scope);
+        if let (Some(negated), false) = (negated, self.pipeline.negation_replaces) {
             for (token, _) in tokens.iter().zip(negated).filter(|(_, negated)| *negated) {
                 term.clear();
                 term.push_str(NEGATED_PREFIX);
@@ -413,6 +438,41 @@ mod tests {
         let plain = default_tokenizer().terms("We do not blame them.");
         assert!(plain.iter().all(|t| !t.starts_with(NEGATED_PREFIX)), "{plain:?}");
         assert_eq!(display_term("n:blame"), "~blame");
+    }
+
+    #[test]
+    fn a_replacing_negation_marks_the_words_inside_the_ngrams() {
+        let tokenizer = Tokenizer::new(&TextPipeline {
+            negation_scope: Some(2),
+            negation_replaces: true,
+            stemmer: StemmerChoice::None,
+            ..TextPipeline::default()
+        });
+        let terms = tokenizer.terms("They did not blame Moscow, but blame remains.");
+        assert_eq!(
+            terms,
+            [
+                "w:they", "w:did", "w:not", "w:~blame", "w:~moscow", "w:but", "w:blame", "w:remains",
+                "w:they did", "w:did not", "w:not ~blame", "w:~blame ~moscow", "w:~moscow but",
+                "w:but blame", "w:blame remains",
+            ]
+        );
+        // No separate negated terms: the marked words stand in for them.
+        assert!(terms.iter().all(|t| !t.starts_with(NEGATED_PREFIX)));
+        assert_eq!(display_term("w:not ~blame"), "not ~blame");
+    }
+
+    #[test]
+    fn model_files_without_the_replacing_flag_read_as_adding() {
+        // Model files written before the flag existed have no such field; they keep adding.
+        let pipeline = TextPipeline { negation_scope: Some(10), ..TextPipeline::default() };
+        let json = serde_json::to_string(&pipeline).unwrap();
+        assert!(!json.contains("negation_replaces"), "{json}");
+        let read: TextPipeline = serde_json::from_str(&json).unwrap();
+        assert!(!read.negation_replaces);
+        let replacing = TextPipeline { negation_replaces: true, ..pipeline };
+        let read: TextPipeline = serde_json::from_str(&serde_json::to_string(&replacing).unwrap()).unwrap();
+        assert_eq!(read, replacing);
     }
 
     #[test]

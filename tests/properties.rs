@@ -88,8 +88,8 @@ fn check_attribution(article: &str) {
 }
 
 fn pipelines() -> impl Strategy<Value = TextPipeline> {
-    (1usize..=3, 0usize..=2, 1usize..=5, any::<bool>(), any::<bool>(), any::<bool>(), 0usize..=3).prop_map(
-        |(word_min, word_extra, char_max, chars, stem, numbers, negation)| TextPipeline {
+    (1usize..=3, 0usize..=2, 1usize..=5, any::<bool>(), any::<bool>(), any::<bool>(), 0usize..=3, any::<bool>()).prop_map(
+        |(word_min, word_extra, char_max, chars, stem, numbers, negation, replaces)| TextPipeline {
             lowercase: true,
             replace_numbers: numbers,
             stemmer: if stem { StemmerChoice::English } else { StemmerChoice::None },
@@ -97,6 +97,7 @@ fn pipelines() -> impl Strategy<Value = TextPipeline> {
             char_ngrams: chars.then(|| NgramRange::new(1, char_max).unwrap()),
             stop_words: vec!["the".into(), "a".into()],
             negation_scope: (negation > 0).then_some(negation),
+            negation_replaces: replaces,
         },
     )
 }
