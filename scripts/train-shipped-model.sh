@@ -16,6 +16,6 @@ esac
 cargo run --release --quiet -- train \
     --data data/train.csv \
     --label-column stance --label-column sentiment \
-    --alpha 0.1 --max-iterations 200 --negation-scope 10 \
+    --alpha 0.1 --max-iterations 200 --negation-scope 10 --negation-replaces \
     --output "$output"
 cargo run --release --quiet -- convert "$output" "${output%.json}.bin"
