@@ -311,30 +311,20 @@ impl Tokenizer {
             .filter(|(_, w)| !self.stop_words.contains(*w))
             .collect();
         let raw_words: Vec<&str> = placed.iter().map(|&(_, w)| w).collect();
+        let scope = self.pipeline.negation_scope.filter(|&n| n > 0);
+        let negated = scope.map(|scope| negated_words(&normalized, &placed, scope));
+        // Replacing negation marks the negated tokens themselves, so the n-grams below see them.
+        let marked = negated.as_deref().filter(|_| self.pipeline.negation_replaces);
         // All tokens in one buffer, as spans: no allocation per token.
         let mut buffer = String::with_capacity(normalized.len() + 8 * raw_words.len());
         let mut spans = Vec::with_capacity(raw_words.len());
-        for word in &raw_words {
+        for (i, word) in raw_words.iter().enumerate() {
             let start = buffer.len();
+            if marked.is_some_and(|marked| marked[i]) {
+                buffer.push(NEGATED_MARK);
+            }
             self.push_token(word, &mut buffer);
             spans.push(start..buffer.len());
-        }
-        let scope = self.pipeline.negation_scope.filter(|&n| n > 0);
-        let negated = scope.map(|scope| negated_words(&normalized, &placed, scope));
-        if let (Some(negated), true) = (&negated, self.pipeline.negation_replaces) {
-            // Rebuild the buffer with each negated token marked, so the n-grams below see it.
-            let mut marked = String::with_capacity(buffer.len() + raw_words.len());
-            let mut marked_spans = Vec::with_capacity(spans.len());
-            for (span, &is_negated) in spans.iter().zip(negated) {
-                let start = marked.len();
-                if is_negated {
-                    marked.push(NEGATED_MARK);
-                }
-                marked.push_str(&buffer[span.clone()]);
-                marked_spans.push(start..marked.len());
-            }
-            buffer = marked;
-            spans = marked_spans;
         }
         let tokens: Vec<&str> = spans.into_iter().map(|span| &buffer[span]).collect();
         let mut term = String::with_capacity(64);
