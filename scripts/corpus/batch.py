@@ -91,7 +91,7 @@ def read_rows(path):
 
 
 def corpus():
-    texts, ids = {}, []
+    texts = {}
     for split, path in SPLITS.items():
         with open(path, encoding="utf-8", newline="") as f:
             texts[split] = [(r["id"], r["text"]) for r in csv.DictReader(f)]
@@ -107,7 +107,10 @@ def seed_sentences():
 
 
 def check(path, prefix):
-    problems = []
+    """Returns (problems, overlaps). Problems (schema, a text twice in the batch, closeness to a
+    seed article) stop an append; overlaps (near-repeats in the batch, texts or near copies of the
+    corpus) are what `append` drops row by row."""
+    problems, overlaps = [], []
     header, rows = read_rows(path)
     if header != HEADER:
         problems.append(f"{path}:1: header must be {','.join(HEADER)}, found {header}")
@@ -143,16 +146,17 @@ def check(path, prefix):
     for k, (number, rid, text, _, _) in enumerate(good):
         for i, j in within.matches(text):
             if i > k:
-                problems.append(f"{path}:{number}: near-repeat of line {good[i][0]} in the batch (trigram Jaccard {j:.2f})")
+                overlaps.append(f"{path}:{number}: near-repeat of line {good[i][0]} in the batch (trigram Jaccard {j:.2f})")
     existing = corpus()
     exact = {normalized(t): rid for split in existing.values() for rid, t in split}
+    for number, rid, text, _, _ in good:
+        if normalized(text) in exact:
+            overlaps.append(f"{path}:{number}: text already in the corpus as {exact[normalized(text)]}")
     for split, rows_of_split in existing.items():
         index = NearIndex([t for _, t in rows_of_split])
         for number, rid, text, _, _ in good:
-            if normalized(text) in exact and split == "train":
-                problems.append(f"{path}:{number}: text already in the corpus as {exact[normalized(text)]}")
             for i, j in index.matches(text):
-                problems.append(f"{path}:{number}: near copy of {split} row {rows_of_split[i][0]} (Jaccard {j:.2f}): {rows_of_split[i][1]}")
+                overlaps.append(f"{path}:{number}: near copy of {split} row {rows_of_split[i][0]} (Jaccard {j:.2f}): {rows_of_split[i][1]}")
     seeds = seed_sentences()
     if seeds:
         seed_index = NearIndex(seeds, n=3)
@@ -165,15 +169,14 @@ def check(path, prefix):
     counts = collections.Counter(s for _, _, _, s, _ in good)
     sentiments = collections.Counter(s for _, _, _, _, s in good)
     print(f"{path}: {len(rows)} rows; stance {dict(counts)}; sentiment {dict(sentiments)}")
-    return problems, good
+    return problems, overlaps
 
 
 def append(path, prefix, split):
+    # Schema problems stop the append; overlaps with the corpus are dropped row by row below.
     problems, _ = check(path, prefix)
-    # Rows with schema problems stop the append; near copies are dropped row by row below.
-    fatal = [p for p in problems if "near copy" not in p and "already in the corpus" not in p and "near-repeat" not in p]
-    if fatal:
-        print("\n".join(fatal), file=sys.stderr)
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
         sys.exit(1)
     existing = corpus()
     other = "test" if split == "train" else "train"
@@ -226,7 +229,8 @@ def main():
         build(sys.argv[2], sys.argv[3], sys.argv[4])
         return
     if len(sys.argv) == 4 and sys.argv[1] == "check":
-        problems, _ = check(sys.argv[2], sys.argv[3])
+        problems, overlaps = check(sys.argv[2], sys.argv[3])
+        problems += overlaps
         for p in problems:
             print(p)
         print(f"{len(problems)} problems")
